@@ -1,0 +1,107 @@
+"""Language checker ``language:response_language``, and deterministic language detection."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from mathif_pytest.constraints._args import ACCEPTS, VALIDATE
+from mathif_pytest.constraints._base import Verdict
+
+if TYPE_CHECKING:
+    from langdetect.detector_factory import DetectorFactory
+
+__all__ = ["ResponseLanguage", "detect_language", "supported_languages"]
+
+#: The seed of our own detector factory. The official code leaves langdetect unseeded, so its
+#: verdict on short or mixed text changes between runs (``\boxed{5}``: 'so' 5 runs in 6).
+DETECTOR_SEED = 0
+
+
+def _profiles_dir() -> Path:
+    # find_spec locates the package without executing it: validation must not pay for the import.
+    spec = importlib.util.find_spec("langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "langdetect is not installed; install mathif-pytest's dependencies"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "profiles"
+
+
+@functools.cache
+def supported_languages() -> frozenset[str]:
+    """The codes langdetect can return ("es", "zh-cn", ...), read from its profile files."""
+    return frozenset(p.name for p in _profiles_dir().iterdir() if not p.name.startswith("."))
+
+
+def _language_problem(code: str) -> str | None:
+    """Why ``code`` is not a language langdetect can detect, or None if it is one."""
+    known = supported_languages()
+    if code in known:
+        return None
+    regional = [k for k in sorted(known) if k.startswith(code.lower() + "-")]  # "zh" -> "zh-cn"
+    hint = regional or difflib.get_close_matches(code.lower(), sorted(known), n=1)
+    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    return f"is not a language langdetect can detect (got {code!r}){suggestion}"
+
+
+@functools.cache
+def _factory() -> DetectorFactory:
+    # Imported and loaded on first use (~0.5 s), never at import time, then shared: detectors only
+    # read the factory. A private factory, so the process-wide langdetect state is left alone; the
+    # profiles are loaded in sorted order, so ties between languages break the same way everywhere.
+    from langdetect.detector_factory import DetectorFactory
+
+    factory = DetectorFactory()
+    factory.seed = DETECTOR_SEED
+    profiles = sorted(p for p in _profiles_dir().iterdir() if not p.name.startswith("."))
+    factory.load_json_profile([p.read_text(encoding="utf-8") for p in profiles])
+    return factory
+
+
+def detect_language(text: str) -> str | None:
+    """Detect the language of ``text`` like ``langdetect.detect``, but deterministically.
+
+    Args:
+        text: any text.
+
+    Returns:
+        A langdetect code such as "en", or None where langdetect raises (no letters at all: "123").
+    """
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _factory().create()
+    detector.append(text)
+    try:
+        return str(detector.detect())
+    except LangDetectException:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponseLanguage:
+    """The whole response (maths and LaTeX included) must be detected as ``language``.
+
+    As officially, text whose language cannot be detected at all counts as followed.
+    """
+
+    constraint_id: ClassVar[str] = "language:response_language"
+    language: str = field(
+        metadata={VALIDATE: _language_problem, ACCEPTS: "a langdetect code such as 'es' or 'zh-cn'"}
+    )
+
+    def check(self, response: str) -> Verdict:
+        """Judge one response; see the class docstring."""
+        found = detect_language(response)
+        if found is None:
+            detail = (
+                "language could not be detected (no letters); counted as followed, as officially"
+            )
+            return Verdict(constraint_id=self.constraint_id, followed=True, detail=detail)
+        followed = found == self.language
+        detail = f"detected language {found!r}; needs {self.language!r}"
+        return Verdict(constraint_id=self.constraint_id, followed=followed, detail=detail)
