@@ -1,0 +1,65 @@
+"""Plain-text tables of a :class:`~mathif_pytest.stats.Summary` (terminal, ``mathif score``)."""
+
+from __future__ import annotations
+
+from mathif_pytest.stats import GroupStats, Rate, Summary
+
+__all__ = ["format_rate", "format_summary"]
+
+_LABELS = {"hard_accuracy": "HAcc", "soft_accuracy": "SAcc", "correctness": "Correct"}
+
+
+def format_rate(rate: Rate | None, digits: int = 2) -> str:
+    """``44.05 [39.38, 48.83]`` (percent, 95% interval); ``-`` when not applicable."""
+    if rate is None:
+        return "-"
+    width = digits + 4
+    return (
+        f"{100 * rate.value:{width}.{digits}f} "
+        f"[{100 * rate.low:.{digits}f}, {100 * rate.high:.{digits}f}]"
+    )
+
+
+def format_summary(summary: Summary) -> str:
+    """The overall metrics, then one table per breakdown (source, level, constraint type)."""
+    overall = summary.overall
+    lines = [
+        f"{overall.prompts} prompts, {overall.cases} responses"
+        + (
+            f", {overall.ungradable} ungradable answers (counted as not correct)"
+            if overall.ungradable
+            else ""
+        ),
+        f"{'metric':<15} {'value % [95% CI]':<24} {'k/n':>13}",
+    ]
+    for name in ("hard_accuracy", "soft_accuracy", "correctness"):
+        rate = overall.metric(name)
+        if rate is not None:
+            count = f"{rate.successes:g}/{rate.n}"
+            lines.append(f"{name:<15} {format_rate(rate):<24} {count:>13}  ({_LABELS[name]})")
+    for title, table in (
+        ("source", summary.by_source),
+        ("level", summary.by_level),
+        ("constraint type", summary.by_constraint),
+    ):
+        if table:
+            lines.append("")
+            lines.extend(_breakdown(title, table))
+    return "\n".join(lines)
+
+
+def _breakdown(title: str, table: dict[str, GroupStats]) -> list[str]:
+    per_constraint = title == "constraint type"
+    width = max(len(title), *(len(k) for k in table))
+    head = f"{'by ' + title:<{width + 3}} {'n':>4}"
+    if per_constraint:
+        head += f"  {'followed %':<18}"
+    head += "".join(f"  {_LABELS[m] + ' %':<18}" for m in _LABELS)
+    rows = [head.rstrip()]
+    for key, stats in table.items():
+        row = f"{key:<{width + 3}} {stats.prompts:>4}"
+        if per_constraint:
+            row += f"  {format_rate(stats.compliance, 1):<18}"
+        row += "".join(f"  {format_rate(stats.metric(m), 1):<18}" for m in _LABELS)
+        rows.append(row.rstrip())
+    return rows
