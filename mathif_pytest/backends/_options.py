@@ -1,0 +1,51 @@
+"""Read a backend's settings out of ``BackendConfig.options`` into a typed dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from mathif_pytest.errors import BackendUnavailableError
+
+__all__ = ["read_options"]
+
+_T = TypeVar("_T")
+#: what a declared type accepts (an int is a valid float)
+_ACCEPTS: dict[Any, tuple[type, ...]] = {float: (int, float)}
+
+
+def read_options(cls: type[_T], backend: str, options: Mapping[str, Any]) -> _T:
+    """Build ``cls`` (a dataclass with defaults) from the keys of ``options`` it declares.
+
+    Keys meant for other backends are ignored, so one set of options can follow a model from
+    backend to backend.
+
+    Raises:
+        BackendUnavailableError: a value of the wrong type, e.g. ``batch_size='8'``.
+    """
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if item.name not in options:
+            continue
+        value = options[item.name]
+        _check(backend, item.name, value, hints[item.name])
+        values[item.name] = value
+    return cls(**values)
+
+
+def _check(backend: str, name: str, value: Any, hint: Any) -> None:
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    members = typing.get_args(hint) if union else (hint,)
+    bases = [typing.get_origin(member) or member for member in members]
+    allowed = tuple(kind for base in bases for kind in _ACCEPTS.get(base, (base,)))
+    wrong_bool = isinstance(value, bool) and bool not in allowed
+    if wrong_bool or not isinstance(value, allowed):
+        expected = " or ".join(sorted({kind.__name__ for kind in allowed} - {"NoneType"}))
+        raise BackendUnavailableError(
+            f"{backend} backend option {name}={value!r} is invalid, because it must be of type "
+            f"{expected}; fix the value in the suite or on the command line"
+        )

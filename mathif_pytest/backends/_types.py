@@ -1,0 +1,76 @@
+"""The records that cross the backend boundary: what to generate, how, and what came back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Generation", "GenerationRequest", "SamplingSettings"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SamplingSettings:
+    """Sampling parameters shared by every request of a run (official defaults: T=1, p=0.95, 16k).
+
+    Attributes:
+        temperature: sampling temperature (0 means greedy).
+        top_p: nucleus sampling mass.
+        max_tokens: maximum new tokens per response.
+        seed: base seed; each request gets its own seed derived from it (None: unseeded).
+    """
+
+    temperature: float
+    top_p: float
+    max_tokens: int
+    seed: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (used in store keys, the report header and results metadata)."""
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationRequest:
+    """One response to produce.
+
+    Attributes:
+        key: the store key (sha256 of backend, model fingerprint, sampling, prompt, sample index).
+        uid: the sample's uid.
+        sample: which response to this prompt (0-based).
+        prompt: the user-turn text (the backend applies the model's chat template).
+        seed: this request's own seed (None: unseeded).
+    """
+
+    key: str
+    uid: str
+    sample: int
+    prompt: str
+    seed: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Generation:
+    """What a backend produced for one request.
+
+    Attributes:
+        key: the request's key.
+        text: the generated text ("" when ``error`` is set).
+        finish_reason: ``stop``, ``length`` (hit max_tokens), or the backend's own word.
+        prompt_tokens: tokens in the rendered prompt, when known.
+        completion_tokens: tokens generated, when known.
+        seconds: wall time attributed to this request (batch time shared equally for batches).
+        error: set when this one request failed (the rest of the run goes on).
+    """
+
+    key: str
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    seconds: float | None = None
+    error: str | None = None

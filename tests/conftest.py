@@ -1,0 +1,119 @@
+"""Test-only fixtures shared by the whole test suite (public fixtures live in the plugin)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+#: A chat template with one turn per message and no system prompt of its own.
+TINY_CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + '<|eos|>' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+)
+_SPECIALS = ["<|pad|>", "<|bos|>", "<|eos|>", "<|user|>", "<|assistant|>", "<|system|>"]
+_TEXT = (
+    "the answer is a number we add subtract multiply divide then check each step carefully "
+    "first second third total sum product remainder apples books coins friends each has more "
+    "fewer how many left in all think step by step and output the final answer within boxed"
+)
+
+
+#: Ordinary token ids that the tiny model also treats as end of response (see build_tiny_model).
+TINY_EXTRA_STOP_IDS = tuple(range(300, 363))
+
+
+def _tiny_corpus() -> list[str]:
+    """Deterministic English and arithmetic lines, enough for a 1000-token byte-level BPE."""
+    lines = [f"What is {a} plus {a * 3 + 1}? The answer is {a * 4 + 1}." for a in range(120)]
+    lines += [f"{b} times {b % 7 + 2} is {b * (b % 7 + 2)}, so \\boxed{{{b}}}." for b in range(80)]
+    words = _TEXT.split()
+    lines += [" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(14)) for i in range(150)]
+    return lines
+
+
+def build_tiny_model(directory: Path) -> Path:
+    """Write the STACK.md §2 tiny Llama (about 146k parameters) with its tokenizer to ``directory``.
+
+    Offline and deterministic (two builds are byte-identical). One attention head of size 64, so
+    the CPU build of vLLM can run it too (it rejects head_dim 16). ``tokenizer_class`` is rewritten
+    to ``PreTrainedTokenizerFast`` so that transformers 4.x loads it as well as 5.x.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import (
+        GenerationConfig,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=1000,
+        min_frequency=1,
+        special_tokens=_SPECIALS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(_tiny_corpus(), trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token="<|bos|>",
+        eos_token="<|eos|>",
+        pad_token="<|pad|>",
+        padding_side="left",
+        chat_template=TINY_CHAT_TEMPLATE,
+        model_max_length=2048,
+    )
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=1,
+        num_key_value_heads=1,
+        max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    model = LlamaForCausalLM(config)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        # Random weights sample near-uniformly over ~1000 tokens, so with one stop token a response
+        # would run to the context limit (thousands of CPU steps). 63 extra stop ids end responses
+        # after ~16 tokens on average, which keeps the full smoke suite at default settings fast.
+        eos_token_id=[tokenizer.eos_token_id, *TINY_EXTRA_STOP_IDS],
+        pad_token_id=tokenizer.pad_token_id,
+        do_sample=True,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+        max_new_tokens=64,
+    )
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    config_path = directory / "tokenizer_config.json"
+    tokenizer_config = json.loads(config_path.read_text())
+    tokenizer_config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(tokenizer_config, indent=2))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama checkpoint directory (config, safetensors, tokenizer, chat template).
+
+    Built once per session (per xdist worker) in about 0.2 s plus the torch/transformers imports.
+    Its outputs are gibberish: use it to test plumbing (batching, seeds, token counts), not text.
+    Treat it as read-only; copy it first to test what changes to a checkpoint do.
+    """
+    pytest.importorskip("transformers")
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
