@@ -15,6 +15,7 @@ __all__ = [
     "word_around",
 ]
 
+
 def count_words(text: str) -> int:
     r"""Count words exactly as the official checker does: nltk's ``RegexpTokenizer(r"\w+")``.
 

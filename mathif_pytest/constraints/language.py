@@ -50,17 +50,20 @@ def _language_problem(code: str) -> str | None:
 
 
 @functools.cache
-def _factory() -> DetectorFactory:
+def _factory() -> tuple[DetectorFactory, type[Exception]]:
     # Imported and loaded on first use (~0.5 s), never at import time, then shared: detectors only
     # read the factory. A private factory, so the process-wide langdetect state is left alone; the
     # profiles are loaded in sorted order, so ties between languages break the same way everywhere.
+    # The exception class is cached with it: a later re-import of langdetect (pytester's in-process
+    # runs drop modules from sys.modules) would otherwise give a class the detector never raises.
     from langdetect.detector_factory import DetectorFactory
+    from langdetect.lang_detect_exception import LangDetectException
 
     factory = DetectorFactory()
     factory.seed = DETECTOR_SEED
     profiles = sorted(p for p in _profiles_dir().iterdir() if not p.name.startswith("."))
     factory.load_json_profile([p.read_text(encoding="utf-8") for p in profiles])
-    return factory
+    return factory, LangDetectException
 
 
 def detect_language(text: str) -> str | None:
@@ -72,13 +75,12 @@ def detect_language(text: str) -> str | None:
     Returns:
         A langdetect code such as "en", or None where langdetect raises (no letters at all: "123").
     """
-    from langdetect.lang_detect_exception import LangDetectException
-
-    detector = _factory().create()
+    factory, undetectable = _factory()
+    detector = factory.create()
     detector.append(text)
     try:
         return str(detector.detect())
-    except LangDetectException:
+    except undetectable:
         return None
 
 

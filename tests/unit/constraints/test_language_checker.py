@@ -11,7 +11,7 @@ from mathif_pytest.constraints.language import detect_language
 
 SAMPLES = {
     "es": "La respuesta es 168 porque Andrea tiene 52 manzanas y Jamal tiene 44 manzanas.",
-    "ru": "Ответ равен 168, потому что у Андреа 52 яблока.",  # noqa: RUF001
+    "ru": "Ответ равен 168, потому что у Андреа 52 яблока.",
     "ja": "答えは168です。アンドレアはリンゴを52個持っています。",
     "en": "The answer is 168 because Andrea has 52 apples and Jamal has 44 apples.",
 }

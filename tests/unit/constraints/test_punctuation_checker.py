@@ -8,7 +8,7 @@ NO_COMMA = [
     pytest.param("The answer is 5.", True, id="no-comma"),
     pytest.param("The answer is 1,000.", False, id="thousands-separator"),
     pytest.param(r"\boxed{(1,2)}", False, id="comma-inside-boxed-tuple"),
-    pytest.param("答案是五，对吗", True, id="full-width-comma-not-detected"),  # noqa: RUF001
+    pytest.param("答案是五，对吗", True, id="full-width-comma-not-detected"),
     pytest.param("a ، b", True, id="arabic-comma-not-detected"),
 ]
 
