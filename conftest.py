@@ -1,4 +1,4 @@
-"""This repository's own test runs only: enable pytester. No hooks here (they live in the plugin)."""
+"""This repository's own test runs only: enable pytester. Hooks live in the plugin, not here."""
 
 from __future__ import annotations
 

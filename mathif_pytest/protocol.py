@@ -1,4 +1,4 @@
-"""The official MathIF protocol as constants, and the deliberate deviations from it (all off by default).
+"""The official MathIF protocol as constants, plus deliberate deviations (all off by default).
 
 Source of every value: ``MATHIF_PROTOCOL.md`` §2 (inference) and §5 (checker and grader behaviour).
 """
@@ -19,7 +19,7 @@ __all__ = [
 #: Appended to every question, with no separator before it or after it (official ``vllm_core.py``).
 COT_INSTRUCTION = "Let's think step by step and output the final answer within \\boxed{}."
 
-#: Official sampling: nucleus sampling, T=1.0, p=0.95, at most 16,384 new tokens, one sample per prompt.
+#: Official sampling: nucleus sampling, T=1.0, p=0.95, at most 16,384 new tokens, one sample each.
 DEFAULT_TEMPERATURE = 1.0
 DEFAULT_TOP_P = 0.95
 DEFAULT_MAX_TOKENS = 16384
@@ -30,19 +30,19 @@ LEVELS = ("single", "double", "triple")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deviations:
-    """Deliberate, opt-in fixes of official behaviour. The defaults reproduce the official scorer.
+    r"""Deliberate, opt-in fixes of official behaviour. The defaults reproduce the official scorer.
 
     Attributes:
         keyword_whole_words: ``keywords:existence`` and ``keywords:frequency`` match whole words
-            (as ``keywords:forbidden_words`` does) instead of the official case-insensitive substring
-            match, where "now" is found inside "know".
-        sections_exact: ``detectable_format:multiple_sections`` needs exactly N sections, as the prompt
-            says, instead of the official "at least N".
+            (as ``keywords:forbidden_words`` does) instead of the official case-insensitive
+            substring match, where "now" is found inside "know".
+        sections_exact: ``detectable_format:multiple_sections`` needs exactly N sections, as the
+            prompt says, instead of the official "at least N".
         unclosed_thinking_fails: a response that opens ``<think>`` and never closes it (typically
             truncated at the token limit) is scored as an empty answer. Officially the whole text,
             reasoning included, is checked and graded.
         no_percent_leniency: numeric grading no longer accepts the reference times 100 or divided
-            by 100 (officially ``\\boxed{1000}`` is correct for the answer 10).
+            by 100 (officially ``\boxed{1000}`` is correct for the answer 10).
         accept_hash_answer: when no ``\\boxed{}`` answer is found, a GSM8K-style ``#### 52`` line
             counts as the final answer (the GSM8K questions ask for that format; officially it is
             graded wrong).
