@@ -1,0 +1,193 @@
+"""Controller side: gather per-case results from reports, summarise each suite, apply the gate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mathif_pytest.gate import (
+    GateReport,
+    RunOutcome,
+    Threshold,
+    decide_exit_status,
+    evaluate_gate,
+)
+from mathif_pytest.results import CaseResult
+from mathif_pytest.stats import Summary, summarize
+
+if TYPE_CHECKING:
+    from mathif_pytest.compare import ComparisonReport
+
+__all__ = ["RunAggregator", "RunReport", "SuiteReport"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuiteReport:
+    """One suite's outcome.
+
+    Attributes:
+        name: the suite's name.
+        summary: metrics over the suite's cases, quarantined ones excluded.
+        gate: every threshold's verdict.
+        cases: every scored response, quarantined ones included.
+        quarantined: uids that ran but that the gate ignored.
+        errors: uids that errored (no response, backend failure, crash).
+        comparison: the paired comparison with ``--mathif-baseline`` (quarantined uids left out
+            of both runs), None without a baseline.
+        power: what the gate can detect at this run size (minimum detectable effect), or "".
+    """
+
+    name: str
+    summary: Summary
+    gate: GateReport
+    cases: tuple[CaseResult, ...]
+    quarantined: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    comparison: ComparisonReport | None = None
+    power: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunReport:
+    """The session's MathIF outcome: suites, the decided exit status, generation counts."""
+
+    suites: tuple[SuiteReport, ...]
+    outcome: RunOutcome
+    exit_status: int
+    generation: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def gate_passed(self) -> bool:
+        """Every suite's gate passed."""
+        return all(s.gate.passed for s in self.suites)
+
+
+@dataclass(slots=True)
+class _SuiteState:
+    cases: dict[tuple[str, int], CaseResult] = field(default_factory=dict)
+    quarantined: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RunAggregator:
+    """Accumulates what the controller sees in ``pytest_runtest_logreport``."""
+
+    suites: dict[str, _SuiteState] = field(default_factory=dict)
+    mathif_cases: int = 0
+    mathif_failures: int = 0
+    mathif_errors: int = 0
+    other_failures: int = 0
+    generation: dict[str, Any] = field(default_factory=dict)
+
+    def add_case(
+        self, suite: str, cases: Sequence[CaseResult], *, passed: bool, quarantined: bool
+    ) -> None:
+        """Record a MathIF case that ran to its verdict (passed or failed)."""
+        state = self.suites.setdefault(suite, _SuiteState())
+        for case in cases:
+            state.cases[(case.uid, case.sample)] = case
+        if quarantined and cases:
+            state.quarantined.add(cases[0].uid)
+        self.mathif_cases += 1
+        self.mathif_failures += not passed
+
+    def add_error(self, suite: str, uid: str) -> None:
+        """Record a MathIF case that errored."""
+        self.suites.setdefault(suite, _SuiteState()).errors.append(uid)
+        self.mathif_cases += 1
+        self.mathif_errors += 1
+
+    def add_other_failure(self) -> None:
+        """Record a failed or errored test that is not a MathIF case."""
+        self.other_failures += 1
+
+    def add_generation(self, stats: Mapping[str, Any]) -> None:
+        """Keep the largest generation counts any process reported (one process generates)."""
+        for key, value in stats.items():
+            if isinstance(value, (int, float)):
+                self.generation[key] = max(self.generation.get(key, 0), value)
+            else:
+                self.generation.setdefault(key, value)
+
+    def finish(
+        self,
+        pytest_status: int,
+        gates: Mapping[str, Sequence[Threshold]],
+        policy: Mapping[str, Any],
+        baseline: Sequence[CaseResult] | None = None,
+    ) -> RunReport:
+        """Summarise each suite, evaluate its gate and decide the exit status.
+
+        Args:
+            pytest_status: what pytest would return on its own.
+            gates: suite name → thresholds.
+            policy: ``max_ungradable`` (fraction), ``strict`` (bool) and ``alpha`` (the
+                significance level of ``delta.*`` thresholds).
+            baseline: a previous run's cases, for the paired comparison and ``delta.*``.
+        """
+        reports = tuple(
+            _suite_report(name, state, gates.get(name, ()), baseline, policy)
+            for name, state in sorted(self.suites.items())
+        )
+        all_cases = [c for r in reports for c in r.cases]
+        ungradable = sum(c.grade.outcome.value == "ungradable" for c in all_cases)
+        outcome = RunOutcome(
+            pytest_status=pytest_status,
+            mathif_cases=self.mathif_cases,
+            mathif_failures=self.mathif_failures,
+            mathif_errors=self.mathif_errors,
+            other_failures=self.other_failures,
+            ungradable_share=ungradable / len(all_cases) if all_cases else 0.0,
+            max_ungradable=float(policy.get("max_ungradable", 1.0)),
+            strict=bool(policy.get("strict", False)),
+        )
+        combined = GateReport(rows=tuple(row for r in reports for row in r.gate.rows))
+        status = decide_exit_status(outcome, combined)
+        return RunReport(
+            suites=reports, outcome=outcome, exit_status=status, generation=dict(self.generation)
+        )
+
+
+def _suite_report(
+    name: str,
+    state: _SuiteState,
+    thresholds: Sequence[Threshold],
+    baseline: Sequence[CaseResult] | None,
+    policy: Mapping[str, Any],
+) -> SuiteReport:
+    cases = tuple(state.cases[k] for k in sorted(state.cases))
+    gated = [c for c in cases if c.uid not in state.quarantined]
+    summary = summarize(gated)
+    comparison = None
+    if baseline is None and not any(t.relative_to_baseline for t in thresholds):
+        gate = evaluate_gate(summary, thresholds)
+    else:
+        from mathif_pytest.compare import CompareOptions, compare_runs, evaluate_gate_with_baseline
+
+        options = CompareOptions(alpha=float(policy.get("alpha", 0.05)))
+        kept = None if baseline is None else [c for c in baseline if c.uid not in state.quarantined]
+        gate = evaluate_gate_with_baseline(summary, gated, kept, thresholds, options)
+        comparison = None if kept is None else compare_runs(kept, gated, options)
+    return SuiteReport(
+        name=name,
+        summary=summary,
+        gate=gate,
+        cases=cases,
+        quarantined=tuple(sorted(state.quarantined)),
+        errors=tuple(state.errors),
+        comparison=comparison,
+        power=_power_line(summary, comparison, policy),
+    )
+
+
+def _power_line(
+    summary: Summary, comparison: ComparisonReport | None, policy: Mapping[str, Any]
+) -> str:
+    from mathif_pytest.compare import describe_power
+
+    try:
+        return describe_power(summary, comparison, alpha=float(policy.get("alpha", 0.05)))
+    except ValueError:  # too few prompts for the approximation
+        return ""

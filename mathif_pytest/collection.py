@@ -1,0 +1,103 @@
+"""pytest adapter: collect YAML suites into one test item per MathIF sample."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mathif_pytest.case import CaseFailure, CaseSpec, MathIFCase
+from mathif_pytest.errors import MathIFError
+
+__all__ = ["SESSION_KEY", "SPEC_KEY", "MathIFItem", "SuiteFile"]
+
+SPEC_KEY = pytest.StashKey[CaseSpec]()
+SESSION_KEY: pytest.StashKey[Any] = pytest.StashKey()
+
+
+def _run_case(mathif_case: MathIFCase) -> None:
+    """Assert that a MathIF case followed its constraints and got the answer right."""
+    __tracebackhide__ = True
+    mathif_case.check()
+
+
+class MathIFItem(pytest.Function):
+    """One MathIF sample as a test; its id is the sample uid (``gsm8k_double-3``)."""
+
+    def repr_failure(  # noqa: D102
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> Any:
+        if isinstance(excinfo.value, (CaseFailure, MathIFError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:  # noqa: D102
+        spec = self.stash[SPEC_KEY]
+        return self.path, None, f"{spec.suite}::{spec.sample.uid}"
+
+
+class SuiteFile(pytest.File):
+    """A ``mathif:`` YAML suite."""
+
+    def collect(self) -> Iterator[MathIFItem]:  # noqa: D102
+        import yaml
+
+        from mathif_pytest.suite import load_suite
+
+        state = self.config.stash[SESSION_KEY]
+        try:
+            document = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise MathIFError(f"{self.path}: not valid YAML ({exc})") from None
+        suite = load_suite(self.path, document)
+        known = state.suites.get(suite.name)
+        if known is not None and known.path != suite.path:
+            raise MathIFError(
+                f"{self.path}: suite name {suite.name!r} is also used by {known.path}; "
+                "give one of them another `name:`"
+            )
+        state.suites[suite.name] = suite
+        dataset = state.dataset(state.data_location(suite), state.deviations(suite))
+        constrained = suite.constrained and not state.settings.no_constraints
+        for sample in suite.selection.apply(dataset.samples):
+            spec = CaseSpec(
+                suite=suite.name,
+                sample=sample,
+                constrained=constrained,
+                quarantined=sample.uid in suite.quarantine,
+            )
+            yield self._item(spec)
+
+    def _item(self, spec: CaseSpec) -> MathIFItem:
+        item = MathIFItem.from_parent(self, name=spec.sample.uid, callobj=_run_case)
+        item.stash[SPEC_KEY] = spec
+        sample = spec.sample
+        for marker in ("mathif", sample.source, sample.level):
+            _register_marker(self.config, marker)
+            item.add_marker(marker)
+        for constraint in dict.fromkeys(sample.constraint_ids):
+            marker = re.sub(r"\W", "_", constraint)
+            _register_marker(self.config, marker)
+            item.add_marker(marker)
+            item.extra_keyword_matches.add(constraint)
+        item.user_properties.append(("mathif_suite", spec.suite))
+        if spec.quarantined:
+            item.user_properties.append(("mathif_quarantined", True))
+        return item
+
+    def repr_failure(  # noqa: D102
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> Any:
+        if isinstance(excinfo.value, MathIFError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def _register_marker(config: pytest.Config, name: str) -> None:
+    """Register a data-derived marker so that ``--strict-markers`` accepts it."""
+    line = f"{name}: MathIF samples ({name})"
+    if not any(m.split(":", 1)[0].strip() == name for m in config.getini("markers")):
+        config.addinivalue_line("markers", line)

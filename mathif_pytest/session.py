@@ -1,0 +1,257 @@
+"""A pytest session's MathIF state, kept free of pytest: data, suites, generation and scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mathif_pytest.backends import Backend, BackendConfig, SamplingSettings
+from mathif_pytest.backends.fingerprint import model_fingerprint
+from mathif_pytest.backends.resolve import resolve_backend_name
+from mathif_pytest.case import CaseSpec, MathIFCase
+from mathif_pytest.dataset import Dataset, load_dataset
+from mathif_pytest.errors import BackendError, MathIFError
+from mathif_pytest.generation import (
+    GenerationPlan,
+    GenerationReport,
+    generate_missing,
+    plan_requests,
+)
+from mathif_pytest.grading import Grader, split_response
+from mathif_pytest.options import DEFAULT_DATA, Settings
+from mathif_pytest.prompts import build_prompt
+from mathif_pytest.protocol import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    Deviations,
+)
+from mathif_pytest.results import CaseResult
+from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items
+from mathif_pytest.suite import SAMPLING_KEYS, Suite
+
+__all__ = ["Generated", "MathIFSession", "RunSettings"]
+
+_DEFAULTS = {
+    "temperature": DEFAULT_TEMPERATURE,
+    "top_p": DEFAULT_TOP_P,
+    "max_tokens": DEFAULT_MAX_TOKENS,
+    "samples": 1,
+    "seed": 0,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSettings:
+    """The sampling and backend settings of the whole session (one model answers every suite)."""
+
+    backend: BackendConfig
+    samples: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Generated:
+    """The session's generations plus the plan that keyed them."""
+
+    plan: GenerationPlan
+    report: GenerationReport
+    samples: int
+
+
+@dataclass(slots=True)
+class MathIFSession:
+    """Per-process state: settings, datasets, suites, graders. Lives in ``config.stash``."""
+
+    settings: Settings
+    rootdir: Path
+    suites: dict[str, Suite] = field(default_factory=dict)
+    _datasets: dict[tuple[str, Deviations], Dataset] = field(default_factory=dict)
+    _graders: dict[Deviations, Grader] = field(default_factory=dict)
+    _baseline_cases: dict[str, list[CaseResult]] | None = None
+
+    def data_location(self, suite: Suite) -> str:
+        """Command line, then the suite, then the ini key, then the hub."""
+        return self.settings.data or suite.data or self.settings.data_ini or DEFAULT_DATA
+
+    def dataset(self, location: str, deviations: Deviations) -> Dataset:
+        """Load (once per location and deviations) and return a dataset."""
+        key = (location, deviations)
+        if key not in self._datasets:
+            self._datasets[key] = load_dataset(location, deviations=deviations)
+        return self._datasets[key]
+
+    def data_sources(self) -> list[dict[str, str]]:
+        """Where the loaded data came from: ``{"location", "revision"}`` per dataset."""
+        seen = {(d.location, d.revision) for d in self._datasets.values()}
+        return [{"location": loc, "revision": rev} for loc, rev in sorted(seen)]
+
+    def deviations(self, suite: Suite) -> Deviations:
+        """The suite's deviations plus the command line's."""
+        names = set(suite.deviations.enabled()) | set(self.settings.deviations)
+        return Deviations.from_names(sorted(names))
+
+    def run_settings(self, specs: Sequence[CaseSpec]) -> RunSettings:
+        """Resolve sampling: command line > the suites (which must agree) > defaults.
+
+        Raises:
+            MathIFError: no model was given, or two suites ask for different sampling.
+        """
+        if not self.settings.model:
+            raise MathIFError("no model to evaluate; pass --model PATH_OR_URL")
+        values = dict(_DEFAULTS)
+        values.update(self._suite_sampling({s.suite for s in specs}))
+        values.update(self.settings.sampling_overrides())
+        sampling = SamplingSettings(
+            temperature=float(values["temperature"]),
+            top_p=float(values["top_p"]),
+            max_tokens=int(values["max_tokens"]),
+            seed=None if values["seed"] is None else int(values["seed"]),
+        )
+        config = BackendConfig(
+            name=self.settings.backend or "auto",
+            model=self.settings.model,
+            sampling=sampling,
+            options=dict(self.settings.engine_args),
+        )
+        name = resolve_backend_name(config)
+        backend = BackendConfig(
+            name=name, model=config.model, sampling=sampling, options=config.options
+        )
+        return RunSettings(backend=backend, samples=int(values["samples"]))
+
+    def _suite_sampling(self, names: set[str]) -> dict[str, Any]:
+        chosen: dict[str, Any] = {}
+        owner: dict[str, str] = {}
+        for name in sorted(names):
+            for key, value in self.suites[name].sampling.items():
+                if key in chosen and chosen[key] != value and key not in self._cli_sampling():
+                    raise MathIFError(
+                        f"suites {owner[key]!r} and {name!r} set different sampling.{key} "
+                        f"({chosen[key]!r} vs {value!r}); run them separately or set "
+                        f"--mathif-{key.replace('_', '-')}"
+                    )
+                chosen[key], owner[key] = value, name
+        return {k: v for k, v in chosen.items() if k in SAMPLING_KEYS}
+
+    def _cli_sampling(self) -> set[str]:
+        return set(self.settings.sampling_overrides())
+
+    def generate(
+        self,
+        specs: Sequence[CaseSpec],
+        make_backend: Callable[[BackendConfig], Backend],
+        failure_note: Path | None = None,
+    ) -> Generated:
+        """Generate (or reuse) every response the selected cases need, in one backend call.
+
+        Args:
+            specs: every selected case of the session.
+            make_backend: builds the backend (the ``pytest_mathif_make_backend`` hook).
+            failure_note: a file shared by xdist workers; a generation failure is written there
+                so that the other workers fail at once instead of starting a second engine.
+
+        Raises:
+            MathIFError: bad settings, an unavailable backend, or a failed generation.
+        """
+        if failure_note is not None and failure_note.exists():
+            raise BackendError(failure_note.read_text(encoding="utf-8"))
+        run = self.run_settings(specs)
+        plan = GenerationPlan(
+            backend=run.backend.name,
+            model=run.backend.model,
+            fingerprint=model_fingerprint(run.backend),
+            sampling=run.backend.sampling,
+            requests=(),
+        )
+        plan = plan_requests(
+            [(s.sample, s.constrained) for s in specs], samples=run.samples, plan=plan
+        )
+        try:
+            report = generate_missing(
+                plan,
+                self.settings.store,
+                lambda: make_backend(run.backend),
+                allow_generation=not self.settings.rescore,
+            )
+        except MathIFError as exc:
+            if failure_note is not None:
+                failure_note.write_text(str(exc), encoding="utf-8")
+            raise
+        return Generated(plan=plan, report=report, samples=run.samples)
+
+    def score(self, spec: CaseSpec, generated: Generated) -> MathIFCase:
+        """Score one case's responses (constraints and answers).
+
+        Raises:
+            MathIFError: a response of this case is missing (its generation failed).
+        """
+        prompt = build_prompt(spec.sample, with_constraints=spec.constrained)
+        texts, finish = self._responses(spec, prompt, generated)
+        deviations = self.deviations(self.suites[spec.suite])
+        config = ScoringConfig(
+            deviations=deviations,
+            constrained=spec.constrained,
+            grading_timeout=self.settings.grading_timeout,
+        )
+        items = [
+            ScoringItem(sample=spec.sample, index=i, text=t, finish_reason=f)
+            for i, (t, f) in enumerate(zip(texts, finish, strict=True))
+        ]
+        results = score_items(items, config, grader=self._grader(config))
+        parts = tuple(
+            split_response(t, unclosed_thinking_fails=deviations.unclosed_thinking_fails)
+            for t in texts
+        )
+        return MathIFCase(
+            spec=spec,
+            prompt=prompt,
+            responses=tuple(texts),
+            parts=parts,
+            results=tuple(results),
+            baseline=tuple(self._baseline().get(spec.sample.uid, ())),
+        )
+
+    def _baseline(self) -> dict[str, list[CaseResult]]:
+        """The ``--mathif-baseline`` run's results by uid (read once per process; {} without)."""
+        if self._baseline_cases is None:
+            self._baseline_cases = {}
+            if self.settings.baseline is not None:
+                from mathif_pytest.runfile import read_run_file
+
+                for case in read_run_file(self.settings.baseline).cases:
+                    self._baseline_cases.setdefault(case.uid, []).append(case)
+        return self._baseline_cases
+
+    def _responses(
+        self, spec: CaseSpec, prompt: str, generated: Generated
+    ) -> tuple[list[str], list[str | None]]:
+        from mathif_pytest.backends.fingerprint import request_key
+
+        plan = generated.plan
+        texts: list[str] = []
+        finish: list[str | None] = []
+        for index in range(generated.samples):
+            key = request_key(plan.backend, plan.fingerprint, plan.sampling, prompt, index)
+            if key in generated.report.errors:
+                raise MathIFError(f"{spec.sample.uid}: {generated.report.errors[key]}")
+            generation = generated.report.generations.get(key)
+            if generation is None:
+                raise MathIFError(f"{spec.sample.uid}: no response was generated (sample {index})")
+            texts.append(generation.text)
+            finish.append(generation.finish_reason)
+        return texts, finish
+
+    def _grader(self, config: ScoringConfig) -> Grader:
+        if config.deviations not in self._graders:
+            self._graders[config.deviations] = Grader(
+                deviations=config.deviations, timeout=config.grading_timeout
+            )
+        return self._graders[config.deviations]
+
+    def close(self) -> None:
+        """Shut down grading worker processes."""
+        for grader in self._graders.values():
+            grader.close()
+        self._graders.clear()

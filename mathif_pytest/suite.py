@@ -1,0 +1,232 @@
+"""Suites: YAML files naming which MathIF samples to run, how to sample, and the gate thresholds."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mathif_pytest.dataset import Sample
+from mathif_pytest.errors import GateSpecError, MathIFError
+from mathif_pytest.gate import Threshold, parse_threshold
+from mathif_pytest.protocol import Deviations
+
+__all__ = ["Selection", "Suite", "SuiteError", "is_suite_text", "load_suite", "stratified_subset"]
+
+_SUITE_KEYS = {
+    "name": str,
+    "description": str,
+    "data": str,
+    "select": dict,
+    "constraints": bool,
+    "sampling": dict,
+    "gate": list,
+    "quarantine": list,
+    "deviations": list,
+}
+_SELECT_KEYS = ("sources", "levels", "files", "uids", "constraints", "stratified", "limit")
+SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "samples", "seed")
+_MARKER = re.compile(r"^mathif\s*:", re.MULTILINE)
+
+
+class SuiteError(MathIFError):
+    """A suite file is malformed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """Which samples a suite runs. Empty filters select everything; filters combine with AND.
+
+    Attributes:
+        sources: keep these sources (``gsm8k``, ``math500``, ``minerva``, ``olympiad``, ``aime``).
+        levels: keep these levels (``single``, ``double``, ``triple``).
+        files: keep these file stems (``gsm8k_double``).
+        uids: keep exactly these samples.
+        constraints: keep samples that have at least one of these constraint ids.
+        stratified: then take a deterministic subset of about this size that covers every
+            source × level cell equally and every constraint type present.
+        limit: finally keep at most this many samples (in data order).
+    """
+
+    sources: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    uids: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    stratified: int | None = None
+    limit: int | None = None
+
+    def apply(self, samples: Sequence[Sample]) -> list[Sample]:
+        """The selected samples, in data order.
+
+        Raises:
+            SuiteError: a filter names a source, level, file, uid or constraint the data lacks.
+        """
+        self._check_known(samples)
+        kept = [s for s in samples if self._keeps(s)]
+        if self.stratified is not None:
+            kept = stratified_subset(kept, self.stratified)
+        return kept[: self.limit] if self.limit is not None else kept
+
+    def _keeps(self, s: Sample) -> bool:
+        return (
+            (not self.sources or s.source in self.sources)
+            and (not self.levels or s.level in self.levels)
+            and (not self.files or s.file_stem in self.files)
+            and (not self.uids or s.uid in self.uids)
+            and (not self.constraints or any(c in self.constraints for c in s.constraint_ids))
+        )
+
+    def _check_known(self, samples: Sequence[Sample]) -> None:
+        known = {
+            "sources": {s.source for s in samples},
+            "levels": {s.level for s in samples},
+            "files": {s.file_stem for s in samples},
+            "uids": {s.uid for s in samples},
+            "constraints": {c for s in samples for c in s.constraint_ids},
+        }
+        for key, names in known.items():
+            for name in getattr(self, key):
+                if name not in names:
+                    raise SuiteError(
+                        f"select.{key}: {name!r} is not in the data{_hint(name, names)}"
+                    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suite:
+    """A parsed suite file.
+
+    Attributes:
+        name: the suite's name (default: the file stem).
+        path: the YAML file.
+        description: free text shown in reports.
+        data: where the data lives, relative paths resolved against the suite file (None: the
+            ``--mathif-data`` / ``mathif_data`` setting or the hub).
+        selection: which samples run.
+        constrained: ``False`` runs the paper's "w/o constraints" prompts (correctness only).
+        sampling: overrides of ``temperature``, ``top_p``, ``max_tokens``, ``samples``, ``seed``.
+        gate: thresholds (command-line ``--mathif-gate`` replaces them).
+        quarantine: uids that run and are reported but that the gate ignores.
+        deviations: deliberate fixes of official behaviour enabled for this suite.
+    """
+
+    name: str
+    path: Path
+    description: str = ""
+    data: str | None = None
+    selection: Selection = field(default_factory=Selection)
+    constrained: bool = True
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+    gate: tuple[Threshold, ...] = ()
+    quarantine: tuple[str, ...] = ()
+    deviations: Deviations = field(default_factory=Deviations)
+
+
+def is_suite_text(text: str) -> bool:
+    """Whether a YAML file's text looks like a mathif suite (a top-level ``mathif:`` key)."""
+    return bool(_MARKER.search(text))
+
+
+def load_suite(path: Path, document: Mapping[str, Any]) -> Suite:
+    """Build a suite from a parsed YAML document whose top-level key is ``mathif``.
+
+    Raises:
+        SuiteError: unknown or mistyped keys (with a did-you-mean), bad gate expressions, bad
+            sampling values. The message names the file and the key.
+    """
+    body = document.get("mathif")
+    if not isinstance(body, dict):
+        raise SuiteError(f"{path}: 'mathif' must be a mapping of suite settings")
+    _check_keys(path, body, _SUITE_KEYS, "mathif")
+    select = body.get("select", {})
+    _check_keys(path, select, dict.fromkeys(_SELECT_KEYS, object), "select")
+    _check_keys(path, body.get("sampling", {}), dict.fromkeys(SAMPLING_KEYS, object), "sampling")
+    try:
+        gate = tuple(parse_threshold(str(t)) for t in body.get("gate", []))
+        deviations = Deviations.from_names([str(d) for d in body.get("deviations", [])])
+    except (GateSpecError, ValueError) as exc:
+        raise SuiteError(f"{path}: {exc}") from None
+    data = body.get("data")
+    if data and not data.startswith("hf://") and not Path(data).expanduser().is_absolute():
+        data = str((path.parent / data).resolve())
+    return Suite(
+        name=body.get("name", path.stem),
+        path=path,
+        description=body.get("description", ""),
+        data=data,
+        selection=_selection(path, select),
+        constrained=body.get("constraints", True),
+        sampling=dict(body.get("sampling", {})),
+        gate=gate,
+        quarantine=tuple(str(u) for u in body.get("quarantine", [])),
+        deviations=deviations,
+    )
+
+
+def _selection(path: Path, select: Mapping[str, Any]) -> Selection:
+    values: dict[str, Any] = {}
+    for key in _SELECT_KEYS:
+        if key not in select:
+            continue
+        value = select[key]
+        if key in ("stratified", "limit"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SuiteError(f"{path}: select.{key} must be a positive integer (got {value!r})")
+            values[key] = value
+        else:
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+                raise SuiteError(f"{path}: select.{key} must be a list of strings (got {value!r})")
+            values[key] = tuple(items)
+    return Selection(**values)
+
+
+def _check_keys(path: Path, body: Any, allowed: Mapping[str, Any], where: str) -> None:
+    if not isinstance(body, dict):
+        raise SuiteError(f"{path}: {where} must be a mapping (got {type(body).__name__})")
+    for key, value in body.items():
+        if key not in allowed:
+            raise SuiteError(
+                f"{path}: unknown key {where}.{key}{_hint(str(key), set(allowed))}; "
+                f"known: {', '.join(allowed)}"
+            )
+        kind = allowed[key]
+        if kind is not object and not isinstance(value, kind):
+            raise SuiteError(f"{path}: {where}.{key} must be a {kind.__name__} (got {value!r})")
+
+
+def _hint(word: str, choices: set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def stratified_subset(samples: Sequence[Sample], size: int) -> list[Sample]:
+    """A deterministic subset of ``size`` samples, spread evenly over source × level cells.
+
+    Within each cell, samples are taken greedily by how many constraint types they add that the
+    subset does not yet cover (ties: data order), so a subset of 45 covers all 15 types.
+    """
+    cells: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+    for sample in samples:
+        cells[(sample.source, sample.level)].append(sample)
+    keys = sorted(cells)
+    quota = (
+        {k: size // len(keys) + (i < size % len(keys)) for i, k in enumerate(keys)} if keys else {}
+    )
+    covered: set[str] = set()
+    chosen: set[str] = set()
+    for _ in range(max(quota.values(), default=0)):
+        for key in keys:
+            if sum(s.uid in chosen for s in cells[key]) >= quota[key]:
+                continue
+            pool = [s for s in cells[key] if s.uid not in chosen]
+            if pool:
+                best = max(pool, key=lambda s: (len(set(s.constraint_ids) - covered), -s.row))
+                chosen.add(best.uid)
+                covered.update(best.constraint_ids)
+    return [s for s in samples if s.uid in chosen]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Suite = Callable[..., Path]
+Replay = Callable[..., Path]
+
+
+def _run(pytester: pytest.Pytester, replay: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        "--model", str(replay), f"--mathif-store={pytester.path / 's.sqlite'}", *args
+    )
+
+
+@pytest.fixture
+def baseline(pytester: pytest.Pytester, suite: Suite, write_replay: Replay) -> Path:
+    suite("base", "select:\n  stratified: 30\n")
+    results = pytester.path / "baseline.json"
+    good = write_replay("good.jsonl", correct=lambda uid: True)
+    _run(pytester, good, f"--mathif-results={results}", "--mathif-gate=correctness>=0")
+    assert json.loads(results.read_text())["summary"]["correctness"]["value"] == 1.0
+    return results
+
+
+def test_a_planted_regression_fails_the_delta_gate_and_lists_flipped_samples(
+    pytester: pytest.Pytester, baseline: Path, write_replay: Replay
+) -> None:
+    worse = write_replay("worse.jsonl", correct=lambda uid: not uid.startswith(("gsm8k", "aime")))
+    result = _run(
+        pytester, worse, f"--mathif-baseline={baseline}", "--mathif-gate=delta.correctness>=-0.02"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*vs baseline (30 shared prompts*",
+            "*delta correctness *-40.00 points*",
+            "*flipped gsm8k_* (correct to wrong)*",
+            "*delta.correctness*FAIL*",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_same_responses_pass_the_delta_gate(
+    pytester: pytest.Pytester, baseline: Path, write_replay: Replay
+) -> None:
+    same = write_replay("good.jsonl", correct=lambda uid: True)
+    result = _run(
+        pytester, same, f"--mathif-baseline={baseline}", "--mathif-gate=delta.correctness>=-0.02"
+    )
+    result.stdout.fnmatch_lines(["*delta correctness * +0.00 points*", "*delta.correctness*PASS*"])
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_failure_messages_name_regressions_since_the_baseline(
+    pytester: pytest.Pytester, baseline: Path, write_replay: Replay
+) -> None:
+    worse = write_replay("worse.jsonl", correct=lambda uid: False)
+    result = _run(pytester, worse, f"--mathif-baseline={baseline}", "-k", "aime_single")
+    result.stdout.fnmatch_lines(["*regressed since the baseline: the answer was correct*"])
+
+
+def test_a_delta_gate_without_a_baseline_fails_and_says_what_to_pass(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    result = _run(pytester, write_replay(), "--mathif-gate=delta.hard_accuracy>=-0.02")
+    result.stdout.fnmatch_lines(["*delta.hard_accuracy*FAIL*--mathif-baseline*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_an_unreadable_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "bad.json").write_text("{}")
+    result = pytester.runpytest("--mathif-baseline=bad.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mathif-baseline: bad.json: not a mathif results document*"])
+
+
+def test_the_summary_says_what_the_gate_can_detect(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    result = _run(pytester, write_replay(correct=lambda uid: True), "--mathif-gate=correctness>=0")
+    result.stdout.fnmatch_lines(["*with 15 prompts the gate can detect*"])

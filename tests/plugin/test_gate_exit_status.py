@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Suite = Callable[..., Path]
+Replay = Callable[..., Path]
+
+
+def _run(pytester: pytest.Pytester, replay: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        "--model", str(replay), f"--mathif-store={pytester.path / 's.sqlite'}", *args
+    )
+
+
+def test_gate_passes_although_samples_fail(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    result = _run(
+        pytester, write_replay(correct=lambda uid: True), "--mathif-gate=correctness>=0.9"
+    )
+    result.assert_outcomes(failed=15)  # every sample violates its constraints
+    result.stdout.fnmatch_lines(
+        [
+            "*mathif summary*",
+            "*correctness*>= 0.9*observed 100.00*15/15*PASS*",
+            "*mathif: exit status 0; gate passed*",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_gate_fails_run_when_hard_accuracy_below_threshold(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    result = _run(pytester, write_replay(), "--mathif-gate=hard_accuracy>=0.90")
+    result.stdout.fnmatch_lines(
+        ["*mathif summary*", "*hard_accuracy*>= 0.9*FAIL*", "*mathif: exit status 1; gate FAILED*"]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_suite_gate_applies_unless_the_command_line_replaces_it(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite("gated", "select:\n  stratified: 15\ngate:\n  - correctness>=0.99\n")
+    replay = write_replay()
+    assert _run(pytester, replay).ret == pytest.ExitCode.TESTS_FAILED
+    assert _run(pytester, replay, "--mathif-gate=correctness>=0").ret == pytest.ExitCode.OK
+
+
+def test_a_missing_response_is_an_error_item_that_fails_the_run(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite("one", "select:\n  files: [aime_single]\n  limit: 3\n")
+    replay = write_replay(correct=lambda uid: True, skip=lambda uid: uid == "aime_single-1")
+    result = _run(pytester, replay, "--mathif-gate=correctness>=0")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of one::aime_single-1*",
+            'aime_single-1: *uid "aime_single-1" not in responses.jsonl*',
+            "*errors: 1 (aime_single-1)*",
+        ]
+    )
+    assert "During handling" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_failing_ordinary_test_is_never_masked_by_the_gate(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    pytester.makepyfile(test_other="def test_other():\n    assert False\n")
+    result = _run(pytester, write_replay(), "--mathif-gate=correctness>=0")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*0 MathIF errors and 1 other failures always fail the run*"])
+
+
+def test_strict_mode_fails_on_any_failed_sample(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    result = _run(pytester, write_replay(), "--mathif-gate=correctness>=0", "--mathif-strict")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_run_with_no_selected_case_is_not_turned_into_a_pass(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    result = _run(pytester, write_replay(), "-k", "no_such_sample")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_failure_message_lists_each_violated_constraint_and_the_wrong_answer(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite("one", "select:\n  uids: [gsm8k_double-1]\n")
+    result = _run(pytester, write_replay())
+    result.stdout.fnmatch_lines(
+        [
+            "*one::gsm8k_double-1*",
+            "gsm8k_double-1: change_case:english_lowercase: *",
+            "answer incorrect: extracted 'I do not know', expected '*'*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Suite = Callable[..., Path]
+Replay = Callable[..., Path]
+
+SLOW_LOGGED_CONFTEST = """
+import json, os, time
+from pathlib import Path
+
+LOG = Path(__file__).parent / "generate-calls.jsonl"
+DELAY = float(os.environ.get("MATHIF_TEST_DELAY", "0"))
+
+def pytest_mathif_make_backend(config, backend_config):
+    from mathif_pytest.backends.resolve import make_backend
+    inner = make_backend(backend_config)
+
+    class Logged:
+        name = inner.name
+        def describe(self):
+            return inner.describe()
+        def generate(self, requests):
+            with LOG.open("a") as handle:
+                handle.write(json.dumps({"pid": os.getpid(), "n": len(requests)}) + "\\n")
+            for generation in inner.generate(requests):
+                time.sleep(DELAY)
+                yield generation
+        def close(self):
+            inner.close()
+    return Logged()
+"""
+
+
+def _calls(path: Path) -> list[dict[str, int]]:
+    log = path / "generate-calls.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def _stored(store: Path) -> int:
+    if not store.exists():
+        return 0
+    with sqlite3.connect(store) as db:
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        except sqlite3.OperationalError:  # schema not created yet
+            return 0
+
+
+def test_under_xdist_exactly_one_process_generates(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    pytester.makeconftest(SLOW_LOGGED_CONFTEST)
+    suite()
+    replay = write_replay(correct=lambda uid: True)
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "2",
+        "--model",
+        str(replay),
+        f"--mathif-store={pytester.path / 's.sqlite'}",
+        "--mathif-gate=correctness>=0.9",
+    )
+    calls = _calls(pytester.path)
+    assert [c["n"] for c in calls] == [15], calls
+    result.stdout.fnmatch_lines(["*15 responses generated*", "*correctness*PASS*"])
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_xdist_and_a_single_process_agree(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    replay = write_replay(correct=lambda uid: uid.endswith(("0", "2")))
+    outs = []
+    for extra in ([], ["-n", "2"]):
+        results = pytester.path / f"results{len(extra)}.json"
+        pytester.runpytest_subprocess(
+            *extra,
+            "--model",
+            str(replay),
+            f"--mathif-store={pytester.path / 's.sqlite'}",
+            f"--mathif-results={results}",
+        )
+        outs.append(json.loads(results.read_text()))
+    assert outs[0]["summary"] == outs[1]["summary"]
+    assert sorted(map(json.dumps, outs[0]["cases"])) == sorted(map(json.dumps, outs[1]["cases"]))
+
+
+def test_a_run_killed_during_generation_resumes_without_regenerating(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    pytester.makeconftest(SLOW_LOGGED_CONFTEST)
+    suite()
+    replay = write_replay()
+    store = pytester.path / "s.sqlite"
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--model",
+        str(replay),
+        f"--mathif-store={store}",
+        "--mathif-gate=correctness>=0",
+    ]
+    env = {**os.environ, "MATHIF_TEST_DELAY": "0.3"}
+    process = subprocess.Popen(
+        args,
+        cwd=pytester.path,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while _stored(store) < 4 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    kept = _stored(store)
+    assert 4 <= kept < 15, f"{kept} responses stored when the run was killed"
+
+    result = pytester.runpytest_subprocess(*args[5:])
+    assert _stored(store) == 15
+    assert [c["n"] for c in _calls(pytester.path)][-1] == 15 - kept
+    result.stdout.fnmatch_lines([f"*{15 - kept} responses generated*{kept} reused from the store*"])
+    assert result.ret == pytest.ExitCode.OK

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mathif_pytest.dataset import load_dataset
+from mathif_pytest.suite import Selection, SuiteError, is_suite_text, load_suite, stratified_subset
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _suite(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_suite(path, yaml.safe_load(text))
+
+
+def test_every_shipped_suite_parses_and_selects_samples(data_dir: Path) -> None:
+    samples = load_dataset(data_dir).samples
+    sizes = {}
+    for path in sorted((REPO / "suites").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert is_suite_text(text), path
+        suite = load_suite(path, yaml.safe_load(text))
+        sizes[suite.name] = len(suite.selection.apply(samples))
+    assert sizes == {
+        "aime": 60,
+        "full": 420,
+        "gsm8k": 90,
+        "math500": 90,
+        "minerva": 90,
+        "no_constraints": 420,
+        "olympiad": 90,
+        "smoke": 45,
+    }
+
+
+def test_smoke_subset_covers_every_cell_and_every_constraint_type(data_dir: Path) -> None:
+    samples = load_dataset(data_dir).samples
+    subset = stratified_subset(samples, 45)
+    cells = {(s.source, s.level) for s in subset}
+    assert len(subset) == 45 and len(cells) == 15
+    assert all(sum((s.source, s.level) == c for s in subset) == 3 for c in cells)
+    assert {c for s in subset for c in s.constraint_ids} == {
+        c for s in samples for c in s.constraint_ids
+    }
+    assert stratified_subset(samples, 45) == subset  # deterministic
+
+
+def test_filters_combine(data_dir: Path) -> None:
+    samples = load_dataset(data_dir).samples
+    chosen = Selection(
+        sources=("aime",), levels=("triple",), constraints=("startend:quotation",)
+    ).apply(samples)
+    assert chosen and all(s.uid.startswith("aime_triple-") for s in chosen)
+    assert all("startend:quotation" in s.constraint_ids for s in chosen)
+
+
+def test_a_filter_naming_something_absent_suggests_a_fix(data_dir: Path) -> None:
+    samples = load_dataset(data_dir).samples
+    with pytest.raises(
+        SuiteError, match=r"select\.sources: 'aim' is not in the data; did you mean 'aime'"
+    ):
+        Selection(sources=("aim",)).apply(samples)
+
+
+def test_unknown_suite_keys_are_rejected_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(SuiteError, match=r"unknown key mathif.gates; did you mean 'gate'"):
+        _suite(tmp_path, "mathif:\n  gates: []\n")
+
+
+def test_bad_gate_in_a_suite_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(SuiteError, match=r"s\.yaml: 'hard_accuracy = 1' is not a gate expression"):
+        _suite(tmp_path, "mathif:\n  gate: ['hard_accuracy = 1']\n")
+
+
+def test_suite_data_paths_are_relative_to_the_suite_file(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, "mathif:\n  data: ../data\n")
+    assert suite.data == str((tmp_path.parent / "data").resolve())
+
+
+def test_yaml_without_a_mathif_key_is_not_a_suite() -> None:
+    assert not is_suite_text("name: ci\non: push\n")
+    assert is_suite_text("# comment\nmathif:\n  name: x\n")
