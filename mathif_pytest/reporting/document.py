@@ -10,6 +10,7 @@ import pytest
 
 from mathif_pytest.aggregate import RunReport
 from mathif_pytest.options import Settings
+from mathif_pytest.reporting.tables import multisample_stats
 from mathif_pytest.runfile import build_document
 
 __all__ = ["run_document"]
@@ -53,6 +54,7 @@ def run_document(report: RunReport, settings: Settings, config: pytest.Config) -
             "errors": list(s.errors),
             "comparison": None if s.comparison is None else s.comparison.to_dict(),
             "power": s.power,
+            "multisample": multisample_stats(s.cases),
         }
         for s in report.suites
     }

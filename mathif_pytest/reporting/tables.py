@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import GroupStats, Rate, Summary
 
-__all__ = ["format_rate", "format_summary"]
+__all__ = ["format_multisample", "format_rate", "format_summary", "multisample_stats"]
 
 _LABELS = {"hard_accuracy": "HAcc", "soft_accuracy": "SAcc", "correctness": "Correct"}
 
@@ -63,3 +67,52 @@ def _breakdown(title: str, table: dict[str, GroupStats]) -> list[str]:
         row += "".join(f"  {format_rate(stats.metric(m), 1):<18}" for m in _LABELS)
         rows.append(row.rstrip())
     return rows
+
+
+def multisample_stats(cases: Sequence[CaseResult]) -> dict[str, Any]:
+    """Statistics of several responses per prompt (``{}`` with one response per prompt).
+
+    Per-response rates with an interval clustered by prompt, avg@N, pass^k (all k responses
+    follow / are right) and pass@k, for hard accuracy and correctness.
+    """
+    from mathif_pytest.multisample import avg_at_n, clustered_rate, pass_at_k, pass_hat_k
+
+    per_prompt: dict[str, int] = {}
+    for case in cases:
+        per_prompt[case.uid] = per_prompt.get(case.uid, 0) + 1
+    k = min(per_prompt.values(), default=1)
+    if k < 2:
+        return {}
+    out: dict[str, Any] = {"samples": k}
+    for metric in ("hard_accuracy", "correctness"):
+        if metric == "hard_accuracy" and not all(c.constrained for c in cases):
+            continue
+        rate = clustered_rate(cases, metric)
+        out[metric] = {
+            "per_response": rate.value,
+            "ci_low": rate.low,
+            "ci_high": rate.high,
+            "design_effect": rate.design_effect,
+            f"avg@{k}": avg_at_n(cases, metric).value,
+            f"pass^{k}": pass_hat_k(cases, k, metric),
+            f"pass@{k}": pass_at_k(cases, k, metric),
+        }
+    return out
+
+
+def format_multisample(stats: dict[str, Any]) -> list[str]:
+    """Lines for :func:`multisample_stats` (none with one response per prompt)."""
+    if not stats:
+        return []
+    k = stats["samples"]
+    lines = [f"{k} responses per prompt:"]
+    for metric in ("hard_accuracy", "correctness"):
+        if metric in stats:
+            m = stats[metric]
+            lines.append(
+                f"  {metric:<14} per response {100 * m['per_response']:.2f} "
+                f"[{100 * m['ci_low']:.2f}, {100 * m['ci_high']:.2f}] "
+                f"(design effect {m['design_effect']:.2f}); avg@{k} {100 * m[f'avg@{k}']:.2f}; "
+                f"pass^{k} {100 * m[f'pass^{k}']:.2f}; pass@{k} {100 * m[f'pass@{k}']:.2f}"
+            )
+    return lines

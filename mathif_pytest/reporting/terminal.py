@@ -12,7 +12,12 @@ import pytest
 from mathif_pytest.aggregate import RunAggregator, RunReport
 from mathif_pytest.gate import GateReport, Threshold
 from mathif_pytest.options import Settings
-from mathif_pytest.reporting.tables import format_rate, format_summary
+from mathif_pytest.reporting.tables import (
+    format_multisample,
+    format_rate,
+    format_summary,
+    multisample_stats,
+)
 from mathif_pytest.results import CaseResult
 
 __all__ = ["MathIFReporter", "header_lines"]
@@ -127,8 +132,15 @@ class MathIFReporter:
             tr.write_line(f"suite {suite.name}:", bold=True)
             for line in format_summary(suite.summary).splitlines():
                 tr.write_line("  " + line)
+            for line in format_multisample(multisample_stats(suite.cases)):
+                tr.write_line("  " + line)
             if suite.quarantined:
-                tr.write_line(f"  quarantined (ignored by the gate): {len(suite.quarantined)}")
+                names = ", ".join(suite.quarantined[:5])
+                more = ", ..." if len(suite.quarantined) > 5 else ""
+                tr.write_line(
+                    f"  quarantined (ran, reported, ignored by the gate): "
+                    f"{len(suite.quarantined)} ({names}{more})"
+                )
             if suite.comparison is not None:
                 _write_comparison(tr, suite.comparison)
             if suite.power:
