@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import html
-import importlib.metadata
 import json
 import os
 import re
-import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +27,37 @@ import pytest
 from mathif_pytest.aggregate import RunReport
 from mathif_pytest.case import CaseSpec, MathIFCase
 from mathif_pytest.collection import SESSION_KEY, SPEC_KEY
-from mathif_pytest.constraints import EMPTY_RESPONSE_DETAIL, REGISTRY
+from mathif_pytest.constraints import EMPTY_RESPONSE_DETAIL
 from mathif_pytest.grading import AnswerGrade, Grade, ResponseParts
 from mathif_pytest.options import Settings
+from mathif_pytest.reporting.allure_categories import (
+    EMPTY_RESPONSE,
+    FAILURE_LABEL,
+    GENERATION_ERROR,
+    REGRESSED,
+    RUN_SUMMARY,
+    TRUNCATED,
+    UNCLOSED_THINKING,
+    UNGRADABLE,
+    WRONG_ANSWER,
+    Category,
+    categories,
+    failure_kinds,
+)
+from mathif_pytest.reporting.allure_run import (
+    dataset_revisions,
+    environment_properties,
+    properties_text,
+    run_summary_text,
+    write_text_atomic,
+)
 from mathif_pytest.results import CaseResult
 
 __all__ = [
     "EMPTY_RESPONSE",
     "FAILURE_LABEL",
     "GENERATION_ERROR",
+    "REGRESSED",
     "RUN_SUMMARY",
     "SEVERITY_BY_LEVEL",
     "TRUNCATED",
@@ -59,26 +78,11 @@ __all__ = [
 #: prompt is the most basic instruction-following regression; a triple-constraint prompt failing
 #: is the most expected (the paper's models follow all three far less often).
 SEVERITY_BY_LEVEL = {"single": "critical", "double": "normal", "triple": "minor"}
-#: The label that names why a case failed, one per reason (its values are category names).
-FAILURE_LABEL = "mathif_failure"
 _CASE_KEY = pytest.StashKey[MathIFCase]()
 #: ``allure.dynamic``: its methods are not annotated, so mypy --strict sees it as ``Any``.
 _dynamic: Any = allure.dynamic
 _TITLE_WORDS = 12
 _PREVIEW_CHARS = 100
-#: Packages whose versions go into environment.properties (read from metadata, never imported).
-_PACKAGES = (
-    "mathif-pytest",
-    "pytest",
-    "pytest-xdist",
-    "allure-pytest",
-    "torch",
-    "transformers",
-    "vllm",
-    "nltk",
-    "langdetect",
-    "sympy",
-)
 
 
 class StepFailed(AssertionError):
@@ -87,125 +91,6 @@ class StepFailed(AssertionError):
 
 class StepBroken(RuntimeError):
     """Marks an Allure step broken (an ungradable answer); caught at once."""
-
-
-# --- failure taxonomy -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Category:
-    """An Allure category: a failure reason and the failure messages that show it."""
-
-    name: str
-    message_regex: str
-    description: str
-    statuses: tuple[str, ...] = ("failed",)
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``categories.json`` entry (Allure 2 keys, which Allure 3 also accepts)."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "messageRegex": self.message_regex,
-            "matchedStatuses": list(self.statuses),
-        }
-
-
-# The regexes work both as Allure 2 reads them (a full match) and as Allure 3 does (a search):
-# `[\s\S]*` spans the newlines of multi-line messages without needing a DOTALL flag.
-_ANY = r"[\s\S]*"
-GENERATION_ERROR = "Backend or generation error"
-REGRESSED = "Regressed since the baseline"
-EMPTY_RESPONSE = "Empty response"
-TRUNCATED = "Generation truncated (finish_reason length)"
-UNCLOSED_THINKING = "Thinking never closed"
-UNGRADABLE = "Ungradable answer"
-WRONG_ANSWER = "Wrong answer"
-_VIOLATED = "Constraint violated: "
-#: The name of the run-level text attachment (the gate summary).
-RUN_SUMMARY = "MathIF run summary"
-
-
-def categories() -> list[Category]:
-    """The failure taxonomy, root causes first (Allure 3 files a failure under its first match).
-
-    Messages are those of the failing items: ``CaseFailure: <uid>: <constraint id>: <reason>`` and
-    ``answer <outcome>: …`` lines from :meth:`CaseResult.explain`, and ``Failed: …`` for a case
-    whose responses could not be generated. Truncation and unclosed thinking appear as ``note:``
-    lines of those messages, and also in the :data:`FAILURE_LABEL` label (see ``allurerc.mjs``).
-    """
-    empty_words = _literal(EMPTY_RESPONSE_DETAIL.split(";")[0])
-    head = [
-        Category(
-            name=REGRESSED,
-            message_regex=rf"{_ANY}regressed since the baseline: {_ANY}",
-            description="Followed (or answered correctly) in the --mathif-baseline run, not now.",
-        ),
-        Category(
-            name=GENERATION_ERROR,
-            message_regex=rf"^Failed: {_ANY}",
-            description="No response to score: the backend failed or a response is missing.",
-            statuses=("failed", "broken"),
-        ),
-        Category(
-            name=EMPTY_RESPONSE,
-            message_regex=f"{_ANY}{empty_words}{_ANY}",
-            description="The model returned nothing (or whitespace): every constraint fails.",
-        ),
-        Category(
-            name=TRUNCATED,
-            message_regex=rf"{_ANY}finish_reason '?length'?{_ANY}",
-            description="Generation stopped at --mathif-max-tokens (finish_reason length).",
-        ),
-        Category(
-            name=UNCLOSED_THINKING,
-            message_regex=rf"{_ANY}thinking never closed{_ANY}",
-            description="The response opens <think> and never closes it.",
-        ),
-        Category(
-            name=UNGRADABLE,
-            message_regex=rf"{_ANY}\banswer ungradable: {_ANY}",
-            description="The grader could not decide (timeout or internal error).",
-        ),
-    ]
-    violated = [
-        Category(
-            name=f"{_VIOLATED}{cid}",
-            message_regex=rf"{_ANY}(?:^|\s){_literal(cid)}: {_ANY}",
-            description=f"The response does not follow a {cid} constraint.",
-        )
-        for cid in sorted(REGISTRY)
-    ]
-    wrong = Category(
-        name=WRONG_ANSWER,
-        message_regex=rf"{_ANY}\banswer incorrect: {_ANY}",
-        description="Constraints aside, the final answer is not the reference.",
-    )
-    return [*head, *violated, wrong]
-
-
-def _literal(text: str) -> str:
-    """``text`` as a regex that Python, JavaScript and Java all read as the literal text.
-
-    ``re.escape`` also escapes spaces, which is noise in a JSON file read by other languages.
-    """
-    return re.sub(r"([.*+?^${}()|\[\]\\])", r"\\\1", text)
-
-
-def failure_kinds(case: MathIFCase) -> list[str]:
-    """The category names of why ``case`` failed, most fundamental first; empty if it passed."""
-    kinds: list[str] = [REGRESSED] if case.regressions() else []
-    for text, result in zip(case.responses, case.results, strict=True):
-        if result.hard is not False and result.correct:
-            continue
-        kinds += [EMPTY_RESPONSE] if not text.strip() else []
-        kinds += [TRUNCATED] if result.finish_reason == "length" else []
-        kinds += [UNCLOSED_THINKING] if result.think_opened and not result.think_closed else []
-        kinds += [UNGRADABLE] if result.grade.outcome is AnswerGrade.UNGRADABLE else []
-        kinds += [f"{_VIOLATED}{v.constraint_id}" for v in result.violations]
-        kinds += [WRONG_ANSWER] if result.grade.outcome is AnswerGrade.INCORRECT else []
-    order = {c.name: i for i, c in enumerate(categories())}
-    return sorted(dict.fromkeys(kinds), key=lambda name: order.get(name, len(order)))
 
 
 # --- per case ----------------------------------------------------------------------------------
@@ -400,110 +285,6 @@ def _markdown_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|~#])", r"\\\1", text)
 
 
-# --- run level ---------------------------------------------------------------------------------
-
-
-def run_summary_text(report: RunReport) -> str:
-    """The gate summary: per suite the metrics, breakdowns and each threshold's verdict."""
-    from mathif_pytest.reporting.tables import format_rate, format_summary
-
-    gate = "passed" if report.gate_passed else "FAILED"
-    lines = [f"mathif: exit status {report.exit_status}; gate {gate}"]
-    for suite in report.suites:
-        lines += ["", f"suite {suite.name}:"]
-        lines += ["  " + line for line in format_summary(suite.summary).splitlines()]
-        if suite.quarantined:
-            lines.append(f"  quarantined (ignored by the gate): {', '.join(suite.quarantined)}")
-        if suite.errors:
-            lines.append(f"  errors: {len(suite.errors)} ({', '.join(suite.errors)})")
-        lines.append("  gate:" if suite.gate.rows else "  gate: no thresholds")
-        for row in suite.gate.rows:
-            t, rate = row.threshold, row.rate
-            observed = f"{format_rate(rate)} {rate.successes:g}/{rate.n}" if rate else row.reason
-            lines.append(
-                f"    {t.label:<34} {t.op} {t.value:<6g} observed {observed}  "
-                + ("PASS" if row.passed else "FAIL")
-            )
-    return "\n".join(lines) + "\n"
-
-
-def environment_properties(
-    report: RunReport, settings: Settings, datasets: Sequence[str], rootdir: Path
-) -> dict[str, str]:
-    """What produced the run: model, backend, sampling, suites, data, versions, git commit."""
-    generation = dict(report.generation)
-    props = {
-        "model": str(generation.get("model") or settings.model),
-        "model.fingerprint": str(generation.get("fingerprint", "(not generated)")),
-        "backend": str(generation.get("backend") or settings.backend or "auto"),
-    }
-    for key, value in dict(generation.get("sampling") or {}).items():
-        props[f"sampling.{key}"] = str(value)
-    props["sampling.samples"] = str(generation.get("samples", settings.samples or 1))
-    props["suites"] = ", ".join(s.name for s in report.suites)
-    props["dataset"] = ", ".join(datasets) or "(unknown)"
-    props["deviations"] = ", ".join(settings.deviations) or "(none: official scoring)"
-    props["python"] = sys.version.split()[0]
-    props.update(package_versions())
-    commit = git_commit(rootdir)
-    if commit:
-        props["git.commit"] = commit
-    return props
-
-
-def package_versions(names: Iterable[str] = _PACKAGES) -> dict[str, str]:
-    """Installed versions from package metadata; nothing is imported, missing ones are left out."""
-    versions = {}
-    for name in names:
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            versions[name] = importlib.metadata.version(name)
-    return versions
-
-
-def git_commit(directory: Path, timeout: float = 2.0) -> str | None:
-    """``git rev-parse HEAD`` in ``directory``; ``None`` outside a repository or without git."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", commit) else None
-
-
-def properties_text(props: Mapping[str, str]) -> str:
-    """A ``.properties`` file: keys and values escaped by Java's rules, non-ASCII as u-escapes."""
-
-    def escape(text: str, key: bool) -> str:
-        out = []
-        for char in text:
-            if char in "\\=:#!" or (key and char == " "):
-                out.append("\\" + char)
-            elif char in "\n\r\t\f":
-                out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f"}[char])
-            elif " " <= char <= "~":
-                out.append(char)
-            else:
-                units = char.encode("utf-16-be", "surrogatepass")
-                out += [f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)]
-        return "".join(out)
-
-    return "".join(f"{escape(k, True)}={escape(v, False)}\n" for k, v in props.items())
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file so that a reader never sees half of it (a temporary file, then a rename)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 # --- the plugin ---------------------------------------------------------------------------------
 
 
@@ -513,7 +294,6 @@ class MathIFAllure:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results_dir = Path(os.path.abspath(str(config.getoption("allure_report_dir"))))
-        self.suite_paths: dict[str, Path] = {}
         self.problems: list[str] = []
 
     @property
@@ -553,12 +333,6 @@ class MathIFAllure:
         if spec is not None:
             self._guard(f"title of {item.nodeid}", lambda: _title_case(spec))
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Remember each suite's file, to find its data on the controller (pytest report hook)."""
-        suite = dict(report.user_properties).get("mathif_suite")
-        if suite is not None and str(suite) not in self.suite_paths:
-            self.suite_paths[str(suite)] = self.config.rootpath / report.fspath
-
     def pytest_mathif_run_finished(
         self, config: pytest.Config, report: RunReport, document: dict[str, Any]
     ) -> None:
@@ -591,7 +365,7 @@ class MathIFAllure:
             print(f"mathif allure: {problem}", file=sys.stderr)
 
     def _write_environment(self, report: RunReport) -> None:
-        datasets = dataset_revisions(self.config, self.suite_paths)
+        datasets = dataset_revisions(report)
         props = environment_properties(report, self._settings, datasets, self.config.rootpath)
         write_text_atomic(self.results_dir / "environment.properties", properties_text(props))
 
@@ -621,25 +395,3 @@ def _global_attach_json(document: Mapping[str, Any]) -> None:
 def _title_case(spec: CaseSpec) -> None:
     _dynamic.title(case_title(spec))
     _dynamic.description(case_description(spec))
-
-
-def dataset_revisions(config: pytest.Config, suite_paths: Mapping[str, Path]) -> list[str]:
-    """``location@revision`` of each suite's data.
-
-    The suites come from this process's collection or, under xdist (where the controller collects
-    nothing), from the suite files that the test reports named.
-    """
-    import yaml
-
-    from mathif_pytest.suite import load_suite
-
-    state = config.stash[SESSION_KEY]
-    suites = dict(state.suites)
-    for name, path in suite_paths.items():
-        if name not in suites:
-            suites[name] = load_suite(path, yaml.safe_load(path.read_text(encoding="utf-8")))
-    found = []
-    for suite in suites.values():
-        dataset = state.dataset(state.data_location(suite), state.deviations(suite))
-        found.append(f"{dataset.location}@{dataset.revision}")
-    return list(dict.fromkeys(found))

@@ -10,14 +10,9 @@ from typing import Any
 import pytest
 
 from mathif_pytest.aggregate import RunAggregator, RunReport
-from mathif_pytest.gate import GateReport, Threshold
+from mathif_pytest.gate import Threshold
 from mathif_pytest.options import Settings
-from mathif_pytest.reporting.tables import (
-    format_multisample,
-    format_rate,
-    format_summary,
-    multisample_stats,
-)
+from mathif_pytest.reporting.summary import run_summary_lines
 from mathif_pytest.results import CaseResult
 
 __all__ = ["MathIFReporter", "header_lines"]
@@ -118,82 +113,17 @@ class MathIFReporter:
         """Print the metrics with intervals, the breakdowns and PASS/FAIL per threshold."""
         if self.report is None:
             return
-        tr = terminalreporter
-        tr.section("mathif summary")
-        gen = self.report.generation
-        if gen:
-            tr.write_line(
-                f"model {gen.get('model')} ({gen.get('backend')}, fingerprint "
-                f"{gen.get('fingerprint')}): {gen.get('generated', 0)} responses generated "
-                f"in {gen.get('seconds', 0):.1f} s, {gen.get('reused', 0)} reused from the store"
+        terminalreporter.section("mathif summary")
+        lines = run_summary_lines(self.report)
+        last = len(lines) - 1
+        for index, line in enumerate(lines):
+            failed = line.rstrip().endswith("FAIL") or "FAIL  (" in line
+            terminalreporter.write_line(
+                line,
+                bold=index == last or line.startswith("suite "),
+                green=(index == last and self.report.exit_status == 0) or line.endswith("PASS"),
+                red=(index == last and self.report.exit_status != 0) or failed,
             )
-        for suite in self.report.suites:
-            tr.write_line("")
-            tr.write_line(f"suite {suite.name}:", bold=True)
-            for line in format_summary(suite.summary).splitlines():
-                tr.write_line("  " + line)
-            for line in format_multisample(multisample_stats(suite.cases)):
-                tr.write_line("  " + line)
-            if suite.quarantined:
-                names = ", ".join(suite.quarantined[:5])
-                more = ", ..." if len(suite.quarantined) > 5 else ""
-                tr.write_line(
-                    f"  quarantined (ran, reported, ignored by the gate): "
-                    f"{len(suite.quarantined)} ({names}{more})"
-                )
-            if suite.comparison is not None:
-                _write_comparison(tr, suite.comparison)
-            if suite.power:
-                tr.write_line(f"  {suite.power}")
-            if suite.errors:
-                tr.write_line(
-                    f"  errors: {len(suite.errors)} ({', '.join(suite.errors[:5])})", red=True
-                )
-            _write_gate(tr, suite.gate)
-        tr.write_line("")
-        tr.write_line(
-            _verdict_line(self.report),
-            bold=True,
-            green=self.report.exit_status == 0,
-            red=self.report.exit_status != 0,
-        )
-
-
-def _write_gate(tr: Any, gate: GateReport) -> None:
-    if not gate.rows:
-        tr.write_line("  gate: no thresholds (set `gate:` in the suite or --mathif-gate)")
-        return
-    tr.write_line("  gate:")
-    for row in gate.rows:
-        t = row.threshold
-        observed = format_rate(row.rate) if row.rate else "-"
-        count = f"{row.rate.successes:g}/{row.rate.n}" if row.rate else ""
-        verdict = "PASS" if row.passed else "FAIL"
-        tr.write_line(
-            f"    {t.label:<34} {t.op} {t.value:<6g} observed {observed:<24} {count:>9}  {verdict}"
-            + ("" if row.rate else f"  ({row.reason})"),
-            green=row.passed,
-            red=not row.passed,
-        )
-
-
-def _write_comparison(tr: Any, comparison: Any) -> None:
-    tr.write_line(
-        f"  vs baseline ({comparison.shared} shared prompts; {comparison.only_baseline} only in "
-        f"the baseline, {comparison.only_candidate} only in this run):"
-    )
-    for delta in comparison.deltas:
-        tr.write_line(
-            f"    delta {delta.metric:<14} {100 * delta.delta:+6.2f} points "
-            f"[{100 * delta.low:+.2f}, {100 * delta.high:+.2f}]  p={delta.p_value:.3g} "
-            f"({delta.test.method}; {delta.regressed} worse, {delta.improved} better)"
-        )
-    worse = [f for f in comparison.flips if f.kind in ("followed_to_violated", "correct_to_wrong")]
-    for flip in worse[:10]:
-        what = ", ".join(flip.changed) or "answer"
-        tr.write_line(f"    flipped {flip.uid} ({flip.kind.replace('_', ' ')}): {what}")
-    if len(worse) > 10:
-        tr.write_line(f"    ... and {len(worse) - 10} more flipped samples (see --mathif-results)")
 
 
 def _read_baseline(path: Path | None) -> list[CaseResult] | None:
@@ -206,25 +136,6 @@ def _read_baseline(path: Path | None) -> list[CaseResult] | None:
         return list(read_run_file(path).cases)
     except MathIFError as exc:
         raise pytest.UsageError(f"--mathif-baseline: {exc}") from None
-
-
-def _verdict_line(report: RunReport) -> str:
-    o = report.outcome
-    gate = "passed" if report.gate_passed else "FAILED"
-    parts = [f"mathif: exit status {report.exit_status}; gate {gate}"]
-    if o.mathif_errors or o.other_failures:
-        parts.append(
-            f"{o.mathif_errors} MathIF errors and {o.other_failures} other failures "
-            "always fail the run"
-        )
-    elif o.ungradable_share > o.max_ungradable:
-        parts.append(
-            f"ungradable answers {o.ungradable_share:.1%} exceed "
-            f"--mathif-max-ungradable {o.max_ungradable:g}"
-        )
-    elif o.mathif_failures and not o.strict:
-        parts.append(f"{o.mathif_failures} failed samples are expected; the gate decides")
-    return "; ".join(parts)
 
 
 def _session_key() -> Any:
