@@ -158,6 +158,9 @@ def _evaluate(summary: Summary, threshold: Threshold) -> GateRow:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         reason = f"no samples in group {threshold.group!r}{hint}"
         return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
+    if group.prompts == 0:
+        reason = "no sample was scored (see the errors above)"
+        return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
     rate = group.metric(threshold.metric)
     if rate is None or rate.n == 0:
         reason = f"{threshold.metric} does not apply to {threshold.group or 'this run'}"

