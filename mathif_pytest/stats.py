@@ -145,10 +145,11 @@ def summarize(results: Iterable[CaseResult]) -> Summary:
     means over its samples, and the benchmark value is the mean over prompts (the paper pools the
     420 prompts; it does not average per-file means).
     """
-    by_uid: dict[str, list[CaseResult]] = defaultdict(list)
+    # A sample asked with and without its constraints is two prompts ("w/o const." runs).
+    by_prompt: dict[tuple[str, bool], list[CaseResult]] = defaultdict(list)
     for result in results:
-        by_uid[result.uid].append(result)
-    prompts = list(by_uid.values())
+        by_prompt[(result.uid, result.constrained)].append(result)
+    prompts = list(by_prompt.values())
     return Summary(
         overall=_group_stats(prompts),
         by_source=_grouped(prompts, lambda r: [r.source]),

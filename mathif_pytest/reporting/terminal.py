@@ -54,6 +54,7 @@ class MathIFReporter:
         self.aggregator = RunAggregator()
         self.suite_paths: dict[str, str] = {}
         self.report: RunReport | None = None
+        self.write_error = ""
         self.baseline = _read_baseline(settings.baseline)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -97,7 +98,11 @@ class MathIFReporter:
         if settings.results is not None:
             from mathif_pytest.runfile import write_json_atomic
 
-            write_json_atomic(settings.results, document)
+            try:
+                write_json_atomic(settings.results, document)
+            except OSError as exc:  # the user asked for the file: its loss fails the run
+                self.write_error = f"mathif: could not write --mathif-results: {exc}"
+                session.exitstatus = session.exitstatus or pytest.ExitCode.TESTS_FAILED
         self.config.hook.pytest_mathif_run_finished(
             config=self.config, report=self.report, document=document
         )
@@ -115,6 +120,8 @@ class MathIFReporter:
             return
         terminalreporter.section("mathif summary")
         lines = run_summary_lines(self.report)
+        if self.write_error:
+            lines.append(self.write_error)
         last = len(lines) - 1
         for index, line in enumerate(lines):
             failed = line.rstrip().endswith("FAIL") or "FAIL  (" in line

@@ -110,3 +110,31 @@ def test_failure_message_lists_each_violated_constraint_and_the_wrong_answer(
         ]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+def test_suites_with_and_without_constraints_run_together_and_write_one_results_file(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite("with", "select:\n  files: [aime_single]\n")
+    suite("without", "select:\n  files: [aime_single]\nconstraints: false\n")
+    results = pytester.path / "r.json"
+    result = _run(pytester, write_replay(correct=lambda uid: True), f"--mathif-results={results}")
+    result.stdout.fnmatch_lines(["suite with:", "*20 prompts*", "suite without:", "*20 prompts*"])
+    document = __import__("json").loads(results.read_text())
+    assert document["summary"]["prompts"] == 40  # a sample with and without constraints: 2 prompts
+    assert document["suites"]["without"]["summary"].get("hard_accuracy") is None
+
+
+def test_an_unwritable_results_file_fails_the_run_with_a_message(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite()
+    (pytester.path / "blocked").write_text("a file, not a directory")
+    result = _run(
+        pytester,
+        write_replay(),
+        "--mathif-gate=correctness>=0",
+        f"--mathif-results={pytester.path / 'blocked' / 'r.json'}",
+    )
+    result.stdout.fnmatch_lines(["*mathif: could not write --mathif-results:*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

@@ -71,6 +71,21 @@ def test_constraint_breakdown_counts_instances_and_prompts_containing_the_type()
     assert (stats.compliance.successes, stats.compliance.n) == (1, 3)
 
 
+def test_a_sample_scored_with_and_without_constraints_counts_as_two_prompts() -> None:
+    from dataclasses import replace
+
+    constrained = case("x-0", (False,), correct=False)
+    unconstrained = replace(case("x-0", correct=True), constrained=False, verdicts=())
+    summary = summarize([constrained, unconstrained])
+    assert summary.overall.prompts == 2
+    assert summary.overall.correctness.value == 0.5
+    assert summary.overall.hard_accuracy is not None
+    assert (summary.overall.hard_accuracy.successes, summary.overall.hard_accuracy.n) == (0, 1)
+    by_type = summary.by_constraint["c:0"]  # correctness by type also covers the w/o run
+    assert by_type.prompts == 2
+    assert by_type.compliance is not None and by_type.compliance.n == 1
+
+
 def test_ungradable_answers_are_counted_and_not_correct() -> None:
     from mathif_pytest.grading import AnswerGrade
 
