@@ -15,7 +15,14 @@ from mathif_pytest.errors import MathIFError
 from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import summarize
 
-__all__ = ["FORMAT_VERSION", "RunFile", "build_document", "read_run_file", "write_json_atomic"]
+__all__ = [
+    "FORMAT_VERSION",
+    "RunFile",
+    "build_document",
+    "read_run_file",
+    "write_json_atomic",
+    "write_text_atomic",
+]
 
 #: Bumped when the document's shape changes incompatibly.
 FORMAT_VERSION = 1
@@ -47,14 +54,18 @@ def build_document(cases: Sequence[CaseResult], meta: Mapping[str, Any]) -> dict
 
 
 def write_json_atomic(path: str | Path, document: Mapping[str, Any]) -> None:
-    """Write JSON so that readers never see half a file: a temporary file, then a rename."""
+    """Write JSON so that readers never see half a file (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write a file so that readers never see half of it: a temporary file, then a rename."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -49,9 +49,9 @@ from mathif_pytest.reporting.allure_run import (
     environment_properties,
     properties_text,
     run_summary_text,
-    write_text_atomic,
 )
 from mathif_pytest.results import CaseResult
+from mathif_pytest.runfile import write_text_atomic
 
 __all__ = [
     "EMPTY_RESPONSE",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import os
 import re
 import subprocess
 import sys
@@ -25,7 +24,6 @@ __all__ = [
     "package_versions",
     "properties_text",
     "run_summary_text",
-    "write_text_atomic",
 ]
 
 #: Packages whose versions go into environment.properties (read from metadata, never imported).
@@ -122,10 +120,3 @@ def properties_text(props: Mapping[str, str]) -> str:
         return "".join(out)
 
     return "".join(f"{escape(k, True)}={escape(v, False)}\n" for k, v in props.items())
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file so that a reader never sees half of it (a temporary file, then a rename)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
