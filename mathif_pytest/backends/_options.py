@@ -10,11 +10,16 @@ from typing import Any, TypeVar
 
 from mathif_pytest.errors import BackendUnavailableError
 
-__all__ = ["read_options"]
+__all__ = ["at_least", "read_options"]
 
 _T = TypeVar("_T")
 #: what a declared type accepts (an int is a valid float)
 _ACCEPTS: dict[Any, tuple[type, ...]] = {float: (int, float)}
+
+
+def at_least(minimum: int, default: int) -> Any:
+    """A dataclass field whose value :func:`read_options` requires to be ``>= minimum``."""
+    return dataclasses.field(default=default, metadata={"minimum": minimum})
 
 
 def read_options(cls: type[_T], backend: str, options: Mapping[str, Any]) -> _T:
@@ -24,7 +29,8 @@ def read_options(cls: type[_T], backend: str, options: Mapping[str, Any]) -> _T:
     backend to backend.
 
     Raises:
-        BackendUnavailableError: a value of the wrong type, e.g. ``batch_size='8'``.
+        BackendUnavailableError: a value of the wrong type, e.g. ``batch_size='8'``, or below
+            its field's minimum (see :func:`at_least`).
     """
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
@@ -33,6 +39,12 @@ def read_options(cls: type[_T], backend: str, options: Mapping[str, Any]) -> _T:
             continue
         value = options[item.name]
         _check(backend, item.name, value, hints[item.name])
+        minimum = item.metadata.get("minimum")
+        if minimum is not None and value < minimum:
+            raise BackendUnavailableError(
+                f"{backend} backend option {item.name}={value!r} is invalid, because it must be "
+                f"at least {minimum}; fix the value in the suite or on the command line"
+            )
         values[item.name] = value
     return cls(**values)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
-from mathif_pytest.backends._options import read_options
+from mathif_pytest.backends._options import at_least, read_options
 from mathif_pytest.errors import BackendUnavailableError
 from mathif_pytest.prompts import chat_messages
 
@@ -50,8 +50,8 @@ class OpenAIOptions:
     """
 
     served_model: str | None = None
-    concurrency: int = 16
-    max_retries: int = 5
+    concurrency: int = at_least(1, default=16)
+    max_retries: int = at_least(0, default=5)
     timeout: float = 600.0
     api_key_env: str = "OPENAI_API_KEY"
     backoff: float = 1.0
@@ -141,11 +141,6 @@ class OpenAIBackend:
         """
         self._config = config
         self._options = read_options(OpenAIOptions, self.name, config.options)
-        if self._options.concurrency < 1 or self._options.max_retries < 0:
-            raise BackendUnavailableError(
-                f"openai backend options concurrency={self._options.concurrency}, max_retries="
-                f"{self._options.max_retries} are invalid, because they must be >= 1 and >= 0"
-            )
         api_key = os.environ.get(self._options.api_key_env)
         self._client = _Client(config.model, api_key, self._options.timeout)
         self._served: str | None = self._options.served_model

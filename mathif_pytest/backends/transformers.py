@@ -23,7 +23,7 @@ from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
 from mathif_pytest.backends._deps import import_optional
-from mathif_pytest.backends._options import read_options
+from mathif_pytest.backends._options import at_least, read_options
 from mathif_pytest.errors import BackendError, BackendUnavailableError
 from mathif_pytest.prompts import chat_messages
 
@@ -47,7 +47,7 @@ class TransformersOptions:
 
     device: str = "auto"
     dtype: str = "auto"
-    batch_size: int = 8
+    batch_size: int = at_least(1, default=8)
     trust_remote_code: bool = False
     revision: str | None = None
     progress: bool = True
@@ -63,15 +63,10 @@ class TransformersBackend:
         """Keep the settings; nothing is imported or loaded yet.
 
         Raises:
-            BackendUnavailableError: an option has the wrong type or ``batch_size`` < 1.
+            BackendUnavailableError: an option has the wrong type or is out of range.
         """
         self._config = config
         self._options = read_options(TransformersOptions, self.name, config.options)
-        if self._options.batch_size < 1:
-            raise BackendUnavailableError(
-                f"transformers backend option batch_size={self._options.batch_size} is invalid, "
-                "because it must be at least 1"
-            )
         self._model: Any = None
         self._tokenizer: Any = None
         self._device = self._options.device

@@ -26,8 +26,8 @@ from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
 from mathif_pytest.backends._deps import import_optional
-from mathif_pytest.backends._options import read_options
-from mathif_pytest.errors import BackendError, BackendUnavailableError, MathIFError
+from mathif_pytest.backends._options import at_least, read_options
+from mathif_pytest.errors import BackendError, MathIFError
 from mathif_pytest.prompts import chat_messages
 
 __all__ = ["VLLMBackend", "VLLMOptions", "engine_kwargs"]
@@ -59,7 +59,7 @@ class VLLMOptions:
     enforce_eager: bool | None = None
     trust_remote_code: bool = False
     engine_args: dict[str, Any] = field(default_factory=dict)
-    chunk_size: int = 256
+    chunk_size: int = at_least(1, default=256)
     progress: bool = False
 
 
@@ -91,15 +91,10 @@ class VLLMBackend:
         """Keep the settings; vLLM is neither imported nor started yet.
 
         Raises:
-            BackendUnavailableError: an option has the wrong type or ``chunk_size`` < 1.
+            BackendUnavailableError: an option has the wrong type or is out of range.
         """
         self._config = config
         self._options = read_options(VLLMOptions, self.name, config.options)
-        if self._options.chunk_size < 1:
-            raise BackendUnavailableError(
-                f"vllm backend option chunk_size={self._options.chunk_size} is invalid, "
-                "because it must be at least 1"
-            )
         self._llm: Any = None
         self._guard = _SignalGuard()
 
