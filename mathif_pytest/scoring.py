@@ -11,7 +11,7 @@ from mathif_pytest.grading import Grade, Grader, ResponseParts, split_response
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.results import CaseResult
 
-__all__ = ["ScoringConfig", "ScoringItem", "score_items"]
+__all__ = ["ScoringConfig", "ScoringItem", "score_items", "split_items"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,8 +41,17 @@ class ScoringItem:
     finish_reason: str | None = None
 
 
+def split_items(items: Sequence[ScoringItem], config: ScoringConfig) -> list[ResponseParts]:
+    """Each response split into thinking and the answer segment that is checked and graded."""
+    fails_unclosed = config.deviations.unclosed_thinking_fails
+    return [split_response(item.text, unclosed_thinking_fails=fails_unclosed) for item in items]
+
+
 def score_items(
-    items: Sequence[ScoringItem], config: ScoringConfig, grader: Grader | None = None
+    items: Sequence[ScoringItem],
+    config: ScoringConfig,
+    grader: Grader | None = None,
+    parts: Sequence[ResponseParts] | None = None,
 ) -> list[CaseResult]:
     """Score responses, in order.
 
@@ -51,12 +60,12 @@ def score_items(
         config: scoring settings.
         grader: a grader to reuse (its worker processes stay up); by default one is made for
             this call and shut down after it.
+        parts: the responses already split by :func:`split_items` (split here otherwise).
 
     Returns:
         One :class:`CaseResult` per item, in the same order.
     """
-    fails_unclosed = config.deviations.unclosed_thinking_fails
-    parts = [split_response(item.text, unclosed_thinking_fails=fails_unclosed) for item in items]
+    parts = split_items(items, config) if parts is None else parts
     pairs = [(item.sample.answer, p.answer) for item, p in zip(items, parts, strict=True)]
     if grader is None:
         with _make_grader(config) as own:

@@ -19,7 +19,7 @@ from mathif_pytest.generation import (
     generate_missing,
     plan_requests,
 )
-from mathif_pytest.grading import Grader, split_response
+from mathif_pytest.grading import Grader
 from mathif_pytest.options import DEFAULT_DATA, Settings
 from mathif_pytest.prompts import build_prompt
 from mathif_pytest.protocol import (
@@ -29,7 +29,7 @@ from mathif_pytest.protocol import (
     Deviations,
 )
 from mathif_pytest.results import CaseResult
-from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items
+from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items, split_items
 from mathif_pytest.suite import SAMPLING_KEYS, Suite
 
 __all__ = ["Generated", "MathIFSession", "RunSettings"]
@@ -199,11 +199,8 @@ class MathIFSession:
             ScoringItem(sample=spec.sample, index=i, text=t, finish_reason=f)
             for i, (t, f) in enumerate(zip(texts, finish, strict=True))
         ]
-        results = score_items(items, config, grader=self._grader(config))
-        parts = tuple(
-            split_response(t, unclosed_thinking_fails=deviations.unclosed_thinking_fails)
-            for t in texts
-        )
+        parts = tuple(split_items(items, config))
+        results = score_items(items, config, grader=self._grader(config), parts=parts)
         return MathIFCase(
             spec=spec,
             prompt=prompt,
