@@ -7,13 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock
-
 from mathif_pytest.backends import Backend, Generation, GenerationRequest, SamplingSettings
 from mathif_pytest.backends.fingerprint import request_key, request_seed
 from mathif_pytest.dataset import Sample
 from mathif_pytest.prompts import build_prompt
-from mathif_pytest.store import ResponseStore, StoreMeta
+from mathif_pytest.store import ResponseStore, StoreMeta, held_lock
 
 __all__ = ["GenerationPlan", "GenerationReport", "generate_missing", "plan_requests"]
 
@@ -119,7 +117,7 @@ def generate_missing(
             return GenerationReport(generations=found, reused=len(found))
         if not allow_generation:
             return _rescore_only(plan, found)
-        with FileLock(str(store_path) + ".lock"):
+        with held_lock(store.lock_path("generate"), "generating responses"):
             found = store.get_many(keys)
             missing = [r for r in plan.requests if r.key not in found]
             if not missing:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Generation", "GenerationRequest", "SamplingSettings"]
@@ -65,6 +66,12 @@ class Generation:
         completion_tokens: tokens generated, when known.
         seconds: wall time attributed to this request (batch time shared equally for batches).
         error: set when this one request failed (the rest of the run goes on).
+        thinking_prefilled: the rendered prompt already opened the thinking (a chat template that
+            ends with ``<think>``, as R1-distill, QwQ and Qwen3 do): ``text`` starts inside it.
+        thinking_tokens: tokens of ``text`` up to and including ``</think>`` (all of them when
+            the thinking never closed; None when unknown).
+        extra: what else the backend did to this response (a clamped ``max_tokens``, the stages
+            of an intervention...), JSON-ready; stored with the response.
     """
 
     key: str
@@ -74,3 +81,6 @@ class Generation:
     completion_tokens: int | None = None
     seconds: float | None = None
     error: str | None = None
+    thinking_prefilled: bool = False
+    thinking_tokens: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)

@@ -2,15 +2,22 @@
 
 WAL mode lets xdist workers read while one process writes, and each row is committed as it
 arrives, so an interrupted run resumes where it stopped. Failed generations are not stored: a
-re-run retries them. WAL needs a local file system (not NFS).
+re-run retries them. WAL needs a local file system, or a shared one with working locks (not NFS).
+
+Any number of processes may open the same store at once (xdist workers, concurrent runs, CI
+shards): creating the file, switching it to WAL and creating or migrating the tables happen under
+a file lock beside the store (SQLite answers "database is locked" at once, without waiting, when
+two connections switch a new file's journal mode together), and every connection waits up to a
+minute for the other's writes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,15 +26,19 @@ from typing import Any
 
 from mathif_pytest.backends import Generation, GenerationRequest, SamplingSettings
 from mathif_pytest.errors import StoreError
+from mathif_pytest.store._locks import held_lock, lock_holder
 
-__all__ = ["SCHEMA_VERSION", "ResponseStore", "StoreMeta"]
+__all__ = ["SCHEMA_VERSION", "ResponseStore", "StoreMeta", "held_lock", "lock_holder"]
 
-#: Bump when the table changes; a store of another version is refused, not migrated.
-SCHEMA_VERSION = 1
+#: Bump when the table changes, and add the statements that upgrade the previous version to
+#: ``_MIGRATIONS``; a store of a newer version than this code knows is refused.
+SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 60_000
+#: Seconds to wait for another process that is creating or migrating the same store.
+OPEN_LOCK_TIMEOUT = 120.0
 _COLUMNS = (
     "key, uid, sample, backend, model, fingerprint, sampling, prompt, text, finish_reason, "
-    "prompt_tokens, completion_tokens, seconds, created_at"
+    "prompt_tokens, completion_tokens, seconds, created_at, details"
 )
 _READ = ("key", "text", "finish_reason", "prompt_tokens", "completion_tokens", "seconds")
 _SCHEMA = (
@@ -35,7 +46,18 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, uid TEXT NOT NULL, "
     "sample INTEGER NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL, fingerprint TEXT NOT "
     "NULL, sampling TEXT NOT NULL, prompt TEXT NOT NULL, text TEXT NOT NULL, finish_reason TEXT, "
-    "prompt_tokens INTEGER, completion_tokens INTEGER, seconds REAL, created_at TEXT NOT NULL)",
+    "prompt_tokens INTEGER, completion_tokens INTEGER, seconds REAL, created_at TEXT NOT NULL, "
+    "details TEXT)",
+)
+#: version -> the statements that upgrade a store of that version to the next one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # v2: per-response details (thinking pre-filled by the template, thinking tokens, what the
+    # backend did: a clamped max_tokens, intervention stages) as one JSON column.
+    1: ("ALTER TABLE responses ADD COLUMN details TEXT",),
+}
+#: Generation fields kept in the JSON ``details`` column (the others have columns of their own).
+_DETAIL_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Generation) if f.name not in (*_READ, "error")
 )
 
 
@@ -62,17 +84,41 @@ class ResponseStore:
     Use as a context manager, or call :meth:`close`. Safe to share between threads.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        """Open (or create) the store at ``path``, creating its directory.
+    def __init__(self, path: str | Path, *, open_timeout: float = OPEN_LOCK_TIMEOUT) -> None:
+        """Open (or create, or migrate) the store at ``path``, creating its directory.
+
+        Args:
+            path: the SQLite file.
+            open_timeout: seconds to wait for another process that is setting up the same store.
 
         Raises:
-            StoreError: the file is not a store, is of another schema version, or is not writable.
+            StoreError: the file is not a store, is of a newer schema version, is not writable,
+                or another process kept it locked for longer than ``open_timeout``.
         """
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
+        except OSError as exc:
+            raise self._error(exc) from None
+        with held_lock(self.lock_path("open"), "opening the store", open_timeout):
+            self._db = self._connect()
+            try:
+                self._setup()
+            except BaseException as exc:
+                self._db.close()
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from None
+                raise
+
+    def lock_path(self, purpose: str) -> Path:
+        """The lock file beside the store for ``purpose`` (``open``, or ``generate``)."""
+        suffix = ".lock" if purpose == "generate" else f".{purpose}.lock"
+        return self.path.with_name(self.path.name + suffix)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(
                 self.path,
                 timeout=_BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,
@@ -80,13 +126,6 @@ class ResponseStore:
             )
         except (sqlite3.Error, OSError) as exc:
             raise self._error(exc) from None
-        try:
-            self._setup()
-        except BaseException as exc:
-            self._db.close()
-            if isinstance(exc, sqlite3.Error):
-                raise self._error(exc) from None
-            raise
 
     def __enter__(self) -> ResponseStore:
         return self
@@ -106,11 +145,11 @@ class ResponseStore:
         for start in range(0, len(wanted), 500):  # SQLite caps the number of bound variables
             chunk = wanted[start : start + 500]
             query = (
-                f"SELECT {', '.join(_READ)} FROM responses "
+                f"SELECT {', '.join(_READ)}, details FROM responses "
                 f"WHERE key IN ({', '.join('?' * len(chunk))})"
             )
             for row in self._execute(query, chunk):
-                found[row[0]] = Generation(**dict(zip(_READ, row, strict=True)))
+                found[row[0]] = _generation(row)
         return found
 
     def put(self, request: GenerationRequest, generation: Generation, meta: StoreMeta) -> bool:
@@ -136,6 +175,7 @@ class ResponseStore:
             generation.completion_tokens,
             generation.seconds,
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            _details_json(generation),
         )
         marks = ", ".join("?" * len(row))
         self._execute(f"INSERT OR REPLACE INTO responses ({_COLUMNS}) VALUES ({marks})", row)
@@ -151,27 +191,40 @@ class ResponseStore:
             self._db.close()
 
     def _setup(self) -> None:
+        """WAL mode and the tables, created or migrated (under the open lock: one at a time)."""
         self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+        mode = self._db.execute("PRAGMA journal_mode").fetchone()[0].lower()
+        if mode != "wal" and self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise sqlite3.OperationalError("cannot switch to WAL mode")
         self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a killed process
-        self._db.execute("BEGIN IMMEDIATE")  # one process creates the tables, the others wait
+        self._db.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA:
                 self._db.execute(statement)
             versions = [row[0] for row in self._db.execute("SELECT version FROM schema_version")]
             if not versions:
                 self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            elif len(versions) == 1 and versions[0] in _MIGRATIONS:
+                self._migrate(versions[0])
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
-        if versions and versions != [SCHEMA_VERSION]:
+        if versions and (len(versions) != 1 or versions[0] > SCHEMA_VERSION):
             raise StoreError(
-                f"{self.path}: response store of schema version {versions[0]}, this mathif-pytest "
-                f"reads version {SCHEMA_VERSION}; delete it or pass --mathif-store elsewhere"
+                f"{self.path}: response store of schema version {versions[0]}, newer than the "
+                f"version {SCHEMA_VERSION} this mathif-pytest reads; upgrade mathif-pytest, "
+                "delete the store, or pass --mathif-store elsewhere"
             )
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade the tables, one version at a time, inside the caller's transaction."""
+        while version in _MIGRATIONS:
+            for statement in _MIGRATIONS[version]:
+                self._db.execute(statement)
+            version += 1
+        self._db.execute("UPDATE schema_version SET version = ?", (version,))
 
     def _execute(self, sql: str, parameters: Iterable[object] = ()) -> list[Any]:
         try:
@@ -180,8 +233,27 @@ class ResponseStore:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 
-    def _error(self, exc: Exception) -> StoreError:
+    def _error(self, exc: BaseException) -> StoreError:
         return StoreError(
             f"{self.path}: cannot use the response store ({type(exc).__name__}: {exc}); "
             "delete it or pass --mathif-store elsewhere"
         )
+
+
+def _details_json(generation: Generation) -> str | None:
+    """The non-default detail fields of ``generation`` as JSON (None when all are defaults)."""
+    defaults = Generation(key="", text="")
+    details = {
+        name: dict(value) if isinstance(value, Mapping) else value
+        for name in _DETAIL_FIELDS
+        if (value := getattr(generation, name)) != getattr(defaults, name)
+    }
+    return json.dumps(details, sort_keys=True, ensure_ascii=False) if details else None
+
+
+def _generation(row: tuple[Any, ...]) -> Generation:
+    values = dict(zip(_READ, row[: len(_READ)], strict=True))
+    details = json.loads(row[-1]) if row[-1] else {}
+    if isinstance(details, Mapping):  # keys written by a newer version are ignored
+        values.update({k: v for k, v in details.items() if k in _DETAIL_FIELDS})
+    return Generation(**values)
