@@ -29,7 +29,17 @@ _SUITE_KEYS = {
     "deviations": list,
 }
 _SELECT_KEYS = ("sources", "levels", "files", "uids", "constraints", "stratified", "limit")
-SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "samples", "seed")
+SAMPLING_KEYS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "samples",
+    "seed",
+    "top_k",
+    "min_p",
+    "repetition_penalty",
+    "stop",
+)
 _MARKER = re.compile(r"^mathif\s*:", re.MULTILINE)
 
 

@@ -11,28 +11,52 @@ __all__ = ["Generation", "GenerationRequest", "SamplingSettings"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SamplingSettings:
-    """Sampling parameters shared by every request of a run (official defaults: T=1, p=0.95, 16k).
+    """The one sampling definition of a run, sent explicitly by every backend (servers included).
+
+    Official defaults: T=1, top-p 0.95, 16,384 new tokens, and nothing else (top-k, min-p and the
+    repetition penalty off), whatever a checkpoint's ``generation_config.json`` says.
 
     Attributes:
         temperature: sampling temperature (0 means greedy).
         top_p: nucleus sampling mass.
         max_tokens: maximum new tokens per response.
         seed: base seed; each request gets its own seed derived from it (None: unseeded).
+        top_k: keep the k most likely tokens (0: off).
+        min_p: drop tokens below this share of the most likely one's probability (0: off).
+        repetition_penalty: penalise tokens already in the prompt or response (1: off).
+        stop: strings that end a response (not included in it).
     """
 
     temperature: float
     top_p: float
     max_tokens: int
     seed: int | None
+    top_k: int = 0
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    stop: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (used in store keys, the report header and results metadata)."""
+        """Every parameter, JSON-ready (the report header and results metadata)."""
         return {
             "temperature": self.temperature,
             "top_p": self.top_p,
             "max_tokens": self.max_tokens,
             "seed": self.seed,
+            "top_k": self.top_k,
+            "min_p": self.min_p,
+            "repetition_penalty": self.repetition_penalty,
+            "stop": list(self.stop),
         }
+
+    def key_dict(self) -> dict[str, Any]:
+        """The parameters that key stored responses.
+
+        Those added after the first release are left out while they are off, so responses
+        stored before they existed (sampled with them off) are still found.
+        """
+        later = {"top_k": 0, "min_p": 0.0, "repetition_penalty": 1.0, "stop": []}
+        return {k: v for k, v in self.to_dict().items() if later.get(k, object()) != v}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

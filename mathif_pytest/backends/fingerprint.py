@@ -88,7 +88,7 @@ def request_key(
         {
             "backend": backend_name,
             "fingerprint": fingerprint,
-            "sampling": sampling.to_dict(),
+            "sampling": sampling.key_dict(),
             "prompt": prompt,
             "sample": sample,
         }

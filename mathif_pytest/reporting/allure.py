@@ -24,12 +24,12 @@ from typing import Any
 import allure
 import pytest
 
-from mathif_pytest.aggregate import RunReport
 from mathif_pytest.case import CaseSpec, MathIFCase
-from mathif_pytest.collection import SESSION_KEY, SPEC_KEY
 from mathif_pytest.constraints import EMPTY_RESPONSE_DETAIL
 from mathif_pytest.grading import AnswerGrade, Grade, ResponseParts
-from mathif_pytest.options import Settings
+from mathif_pytest.pytest_plugin.aggregate import RunReport
+from mathif_pytest.pytest_plugin.collection import SESSION_KEY, SPEC_KEY
+from mathif_pytest.pytest_plugin.options import Settings
 from mathif_pytest.reporting.allure_categories import (
     EMPTY_RESPONSE,
     FAILURE_LABEL,

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from mathif_pytest.aggregate import RunReport
-from mathif_pytest.options import Settings
+from mathif_pytest.pytest_plugin.aggregate import RunReport
+from mathif_pytest.pytest_plugin.options import Settings
 from mathif_pytest.reporting.summary import run_summary_lines
 
 __all__ = [

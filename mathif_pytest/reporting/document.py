@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mathif_pytest.aggregate import RunReport
-from mathif_pytest.options import Settings
+from mathif_pytest.pytest_plugin.aggregate import RunReport
+from mathif_pytest.pytest_plugin.options import Settings
 from mathif_pytest.reporting.tables import multisample_stats
 from mathif_pytest.runfile import build_document
 

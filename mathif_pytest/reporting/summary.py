@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mathif_pytest.aggregate import RunReport, SuiteReport
 from mathif_pytest.compare import ComparisonReport
 from mathif_pytest.gate import GateReport
+from mathif_pytest.pytest_plugin.aggregate import RunReport, SuiteReport
 from mathif_pytest.reporting.tables import (
     format_multisample,
     format_rate,

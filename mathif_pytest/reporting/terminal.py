@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from mathif_pytest.aggregate import RunAggregator, RunReport
 from mathif_pytest.gate import Threshold
-from mathif_pytest.options import Settings
+from mathif_pytest.pytest_plugin.aggregate import RunAggregator, RunReport
+from mathif_pytest.pytest_plugin.options import Settings
 from mathif_pytest.reporting.summary import run_summary_lines
 from mathif_pytest.results import CaseResult
 
@@ -27,6 +27,9 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
         ("--mathif-temperature", settings.temperature),
         ("--mathif-top-p", settings.top_p),
         ("--mathif-max-tokens", settings.max_tokens),
+        ("--mathif-top-k", settings.top_k),
+        ("--mathif-min-p", settings.min_p),
+        ("--mathif-repetition-penalty", settings.repetition_penalty),
         ("--mathif-samples", settings.samples),
     ]
     flags += [f"{flag} {value}" for flag, value in pairs if value is not None]
@@ -146,7 +149,7 @@ def _read_baseline(path: Path | None) -> list[CaseResult] | None:
 
 
 def _session_key() -> Any:
-    from mathif_pytest.collection import SESSION_KEY
+    from mathif_pytest.pytest_plugin.collection import SESSION_KEY
 
     return SESSION_KEY
 

@@ -29,7 +29,10 @@ def _modules_after(code: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "code",
-    ["import mathif_pytest.plugin", "import mathif_pytest.plugin, mathif_pytest.session"],
+    [
+        "import mathif_pytest.plugin",
+        "import mathif_pytest.plugin, mathif_pytest.pytest_plugin.session",
+    ],
     ids=["plugin", "plugin-and-session"],
 )
 def test_importing_the_plugin_imports_nothing_heavy(code: str) -> None:

@@ -121,7 +121,7 @@ def test_constraint_flip_detail_quotes_the_candidates_reason() -> None:
 
 def test_importing_the_comparison_package_does_not_import_numpy_or_matplotlib() -> None:
     code = (
-        "import sys, mathif_pytest.compare, mathif_pytest.compare_cli, "
+        "import sys, mathif_pytest.compare, mathif_pytest.cli.compare, "
         "mathif_pytest.multisample; print(sorted(m for m in sys.modules "
         "if m.split('.')[0] in ('numpy', 'matplotlib')))"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import socket
@@ -71,7 +72,10 @@ def test_rows_record_what_produced_them(tmp_path: Path) -> None:
             "FROM responses"
         ).fetchone()
     assert row[:5] == ("gsm8k_single-4", 0, "vllm", "ckpts/step-100", "0123456789abcdef")
-    assert row[5] == '{"max_tokens": 16384, "seed": 1, "temperature": 1.0, "top_p": 0.95}'
+    assert json.loads(row[5]) == {
+        "max_tokens": 16384, "seed": 1, "temperature": 1.0, "top_p": 0.95,
+        "top_k": 0, "min_p": 0.0, "repetition_penalty": 1.0, "stop": [],
+    }  # fmt: skip
     assert row[6] == "Q4"
     assert row[7].endswith("+00:00")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from mathif_pytest.errors import MathIFError
 
-__all__ = ["add_compare_parser", "run_compare"]
+__all__ = ["add_parser", "run"]
 
 
 def _alpha(text: str) -> float:
@@ -35,7 +35,7 @@ def _resamples(text: str) -> int:
     return value
 
 
-def add_compare_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``compare`` on the ``mathif`` command's subparsers; returns its parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "compare",
@@ -77,26 +77,12 @@ def add_compare_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="NAME",
         help="a checkpoint's name, once per results file (default: file names)",
     )
-    parser.set_defaults(handler=run_compare)
+    parser.set_defaults(handler=run)
     return parser
 
 
-def run_compare(args: argparse.Namespace) -> int:
-    """Run ``mathif compare``; returns 0, or 2 with a one-line error on bad input."""
-    try:
-        _compare(args)
-    except MathIFError as exc:
-        print(f"mathif compare: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(
-            f"mathif compare: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr
-        )
-        return 2
-    return 0
-
-
-def _compare(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
+    """Run ``mathif compare``; returns 0 (errors are raised as ``MathIFError`` or ``OSError``)."""
     from mathif_pytest.compare.paired import CompareOptions
     from mathif_pytest.compare.render import render_markdown, render_text, sweep_tables
     from mathif_pytest.compare.sweep import build_sweep
@@ -118,6 +104,7 @@ def _compare(args: argparse.Namespace) -> None:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(render_markdown(tables, images, sweep.warnings), encoding="utf-8")
         print(f"wrote {args.markdown}")
+    return 0
 
 
 def _write_outputs(sweep: Any, out_dir: Path, markdown: Path | None) -> list[tuple[str, str]]:
@@ -131,9 +118,3 @@ def _write_outputs(sweep: Any, out_dir: Path, markdown: Path | None) -> list[tup
     base = (markdown.parent if markdown is not None else Path.cwd()).resolve()
     alts = {"tradeoff.png": "reasoning vs obedience", "constraints.png": "compliance per type"}
     return [(alts[p.name], Path(os.path.relpath(p.resolve(), base)).as_posix()) for p in paths]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _parser = argparse.ArgumentParser(prog="mathif")
-    add_compare_parser(_parser.add_subparsers(dest="command", required=True))
-    raise SystemExit(run_compare(_parser.parse_args()))

@@ -13,14 +13,7 @@ from mathif_pytest.backends.resolve import resolve_backend_name
 from mathif_pytest.case import CaseSpec, MathIFCase
 from mathif_pytest.dataset import Dataset, load_dataset
 from mathif_pytest.errors import BackendError, MathIFError
-from mathif_pytest.generation import (
-    GenerationPlan,
-    GenerationReport,
-    generate_missing,
-    plan_requests,
-)
 from mathif_pytest.grading import Grader
-from mathif_pytest.options import DEFAULT_DATA, Settings
 from mathif_pytest.prompts import build_prompt
 from mathif_pytest.protocol import (
     DEFAULT_MAX_TOKENS,
@@ -28,18 +21,29 @@ from mathif_pytest.protocol import (
     DEFAULT_TOP_P,
     Deviations,
 )
+from mathif_pytest.pytest_plugin.generation import (
+    GenerationPlan,
+    GenerationReport,
+    generate_missing,
+    plan_requests,
+)
+from mathif_pytest.pytest_plugin.options import DEFAULT_DATA, Settings
 from mathif_pytest.results import CaseResult
 from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items, split_items
 from mathif_pytest.suite import SAMPLING_KEYS, Suite
 
 __all__ = ["Generated", "MathIFSession", "RunSettings"]
 
-_DEFAULTS = {
+_DEFAULTS: dict[str, Any] = {
     "temperature": DEFAULT_TEMPERATURE,
     "top_p": DEFAULT_TOP_P,
     "max_tokens": DEFAULT_MAX_TOKENS,
     "samples": 1,
     "seed": 0,
+    "top_k": 0,
+    "min_p": 0.0,
+    "repetition_penalty": 1.0,
+    "stop": (),
 }
 
 
@@ -108,6 +112,10 @@ class MathIFSession:
             top_p=float(values["top_p"]),
             max_tokens=int(values["max_tokens"]),
             seed=None if values["seed"] is None else int(values["seed"]),
+            top_k=int(values["top_k"]),
+            min_p=float(values["min_p"]),
+            repetition_penalty=float(values["repetition_penalty"]),
+            stop=_stop_strings(values["stop"]),
         )
         config = BackendConfig(
             name=self.settings.backend or "auto",
@@ -252,3 +260,11 @@ class MathIFSession:
         for grader in self._graders.values():
             grader.close()
         self._graders.clear()
+
+
+def _stop_strings(value: Any) -> tuple[str, ...]:
+    """``sampling.stop`` of a suite: one string or a list of strings."""
+    items = [value] if isinstance(value, str) else list(value or ())
+    if not all(isinstance(item, str) and item for item in items):
+        raise MathIFError(f"sampling.stop must be a string or a list of strings (got {value!r})")
+    return tuple(items)

@@ -42,6 +42,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 0")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -124,6 +131,27 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="maximum new tokens per response [suite, else 16384].",
+    )
+    add(
+        "--mathif-top-k",
+        type=_non_negative_int,
+        default=None,
+        metavar="K",
+        help="keep the K most likely tokens; 0 is off [suite, else 0].",
+    )
+    add(
+        "--mathif-min-p",
+        type=_fraction,
+        default=None,
+        metavar="P",
+        help="min-p sampling; 0 is off [suite, else 0].",
+    )
+    add(
+        "--mathif-repetition-penalty",
+        type=_positive_float,
+        default=None,
+        metavar="R",
+        help="repetition penalty; 1 is off [suite, else 1].",
     )
     add(
         "--mathif-samples",
@@ -247,6 +275,9 @@ class Settings:
     temperature: float | None
     top_p: float | None
     max_tokens: int | None
+    top_k: int | None
+    min_p: float | None
+    repetition_penalty: float | None
     samples: int | None
     seed: int | None
     seed_given: bool
@@ -270,6 +301,9 @@ class Settings:
             "temperature": self.temperature,
             "top_p": self.top_p,
             "max_tokens": self.max_tokens,
+            "top_k": self.top_k,
+            "min_p": self.min_p,
+            "repetition_penalty": self.repetition_penalty,
             "samples": self.samples,
         }
         out: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
@@ -303,6 +337,9 @@ def resolve_settings(config: pytest.Config) -> Settings:
         temperature=opt.mathif_temperature,
         top_p=opt.mathif_top_p,
         max_tokens=opt.mathif_max_tokens,
+        top_k=opt.mathif_top_k,
+        min_p=opt.mathif_min_p,
+        repetition_penalty=opt.mathif_repetition_penalty,
         samples=opt.mathif_samples,
         seed=None if seed_text is None or seed_text.lower() == "none" else int(seed_text),
         seed_given=seed_text is not None,

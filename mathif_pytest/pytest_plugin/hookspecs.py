@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from mathif_pytest.aggregate import RunReport
     from mathif_pytest.backends import Backend, BackendConfig
     from mathif_pytest.case import MathIFCase
+    from mathif_pytest.pytest_plugin.aggregate import RunReport
 
 
 @pytest.hookspec(firstresult=True)

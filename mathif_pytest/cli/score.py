@@ -1,17 +1,14 @@
-"""The ``mathif`` command: ``mathif score`` scores responses produced elsewhere."""
+"""``mathif score``: score responses produced elsewhere against the MathIF data."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from collections.abc import Sequence
+from typing import Any
 
 from mathif_pytest import __version__
-from mathif_pytest.compare_cli import add_compare_parser, run_compare
 from mathif_pytest.dataset import load_dataset
-from mathif_pytest.errors import MathIFError
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.reporting.tables import format_summary
 from mathif_pytest.responses import read_responses
@@ -19,16 +16,12 @@ from mathif_pytest.runfile import build_document, write_json_atomic
 from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items
 from mathif_pytest.stats import summarize
 
-__all__ = ["main"]
+__all__ = ["add_parser", "run"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mathif", description="MathIF scoring tools (the pytest plugin is `pytest --model`)."
-    )
-    parser.add_argument("--version", action="version", version=f"mathif-pytest {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    score = commands.add_parser(
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``score`` on the ``mathif`` command's subparsers; returns its parser."""
+    score: argparse.ArgumentParser = subparsers.add_parser(
         "score",
         help="score a responses file against the MathIF data",
         description="Score model responses produced elsewhere and print the MathIF metrics.",
@@ -76,26 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time limit per answer; past it the answer is ungradable",
     )
-    add_compare_parser(commands)
-    return parser
+    score.set_defaults(handler=run)
+    return score
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
-    args = _parser().parse_args(argv)
-    if args.command == "compare":
-        return run_compare(args)
-    try:
-        return _score(args)
-    except MathIFError as exc:
-        print(f"mathif {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"mathif {args.command}: interrupted; nothing was written", file=sys.stderr)
-        return 130
-
-
-def _score(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Run ``mathif score``; returns 0 (errors are raised as ``MathIFError``)."""
     deviations = Deviations.from_names(args.deviation)
     dataset = load_dataset(args.data, deviations=deviations)
     records = read_responses(args.responses, dataset, aligned_to=args.aligned_to)
@@ -134,7 +113,3 @@ def _score(args: argparse.Namespace) -> int:
         write_json_atomic(args.out, build_document(cases, meta))
         print(f"wrote {args.out}")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

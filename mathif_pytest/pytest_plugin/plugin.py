@@ -1,0 +1,165 @@
+"""The pytest plugin (entry point ``mathif``): options, collection, fixtures, gate, in order."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mathif_pytest.pytest_plugin.collection import SESSION_KEY, SPEC_KEY, SuiteFile
+from mathif_pytest.pytest_plugin.options import add_options, resolve_settings
+
+__all__ = ["mathif_case", "mathif_generations"]
+
+_CASE_PROPERTY = "mathif_case"
+_GENERATION_PROPERTY = "mathif_generation"
+_ERROR_PROPERTY = "mathif_error"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register the ``pytest_mathif_*`` hookspecs (pytest ``pytest_addhooks``)."""
+    from mathif_pytest.pytest_plugin import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare ``--model`` and the ``--mathif-*`` options (pytest ``pytest_addoption``)."""
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve settings once; register the controller's reporter (pytest ``pytest_configure``)."""
+    from mathif_pytest.pytest_plugin.session import MathIFSession
+
+    config.addinivalue_line("markers", "mathif: a MathIF sample collected from a YAML suite")
+    settings = resolve_settings(config)
+    config.stash[SESSION_KEY] = MathIFSession(settings=settings, rootdir=config.rootpath)
+    if not hasattr(config, "workerinput"):
+        from mathif_pytest.reporting.terminal import MathIFReporter
+
+        config.pluginmanager.register(MathIFReporter(config, settings), "mathif-reporter")
+    # Allure evidence only when allure-pytest writes results: otherwise allure is never imported.
+    if config.getoption("allure_report_dir", None):
+        from mathif_pytest.reporting.allure import MathIFAllure
+
+        config.pluginmanager.register(MathIFAllure(config), "mathif-allure")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop grading worker processes (pytest ``pytest_unconfigure``)."""
+    state = config.stash.get(SESSION_KEY, None)
+    if state is not None:
+        state.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """One reproducible line of settings, only when mathif is in use (pytest header hook)."""
+    state = config.stash[SESSION_KEY]
+    if not state.settings.active:
+        return None
+    from mathif_pytest.reporting.terminal import header_lines
+
+    return header_lines(state.settings, config)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
+    """Collect YAML files with a top-level ``mathif:`` key as suites (pytest collection hook)."""
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    from mathif_pytest.suite import is_suite_text
+
+    try:
+        text = file_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not is_suite_text(text):
+        return None
+    suite_file: SuiteFile = SuiteFile.from_parent(parent, path=file_path)
+    return suite_file
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail fast, before any test runs, when MathIF cases are selected but no model is given."""
+    state = session.config.stash[SESSION_KEY]
+    if session.config.option.collectonly or state.settings.model:
+        return
+    if any(SPEC_KEY in item.stash for item in session.items):
+        raise pytest.UsageError(
+            "MathIF cases were collected but no model was given; pass --model PATH_OR_URL "
+            "(a checkpoint directory, a server URL, or a responses .jsonl for the replay backend)"
+        )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_mathif_make_backend(config: pytest.Config, backend_config: Any) -> Any:
+    """The built-in backends (``replay``, ``transformers``, ``vllm``, ``openai``)."""
+    from mathif_pytest.backends.resolve import make_backend
+
+    return make_backend(backend_config)
+
+
+@pytest.fixture(scope="session")
+def mathif_generations(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """Every response the session's selected MathIF cases need, generated once (session scope).
+
+    The first use triggers one backend call with all missing prompts; stored responses are
+    reused. Under xdist exactly one worker generates while the others wait and read the store.
+    """
+    from mathif_pytest.errors import MathIFError
+
+    config = request.config
+    state = config.stash[SESSION_KEY]
+    specs = [item.stash[SPEC_KEY] for item in request.session.items if SPEC_KEY in item.stash]
+    note = None
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        note = tmp_path_factory.getbasetemp().parent / "mathif-generation-error.txt"
+
+    def make(backend_config: Any) -> Any:
+        return config.hook.pytest_mathif_make_backend(config=config, backend_config=backend_config)
+
+    try:
+        return state.generate(specs, make, failure_note=note)
+    except MathIFError as exc:
+        error = str(exc)
+    pytest.fail(error, pytrace=False)  # outside `except`: no chained "During handling..." noise
+
+
+@pytest.fixture
+def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iterator[Any]:
+    """The current item's sample, responses, scores: a :class:`~mathif_pytest.case.MathIFCase`."""
+    from mathif_pytest.errors import MathIFError
+
+    item = request.node
+    state = request.config.stash[SESSION_KEY]
+    report, plan = mathif_generations.report, mathif_generations.plan
+    stats = {
+        "generated": report.generated,
+        "reused": report.reused,
+        "seconds": round(report.seconds, 3),
+        "errors": len(report.errors),
+        "backend": plan.backend,
+        "model": plan.model,
+        "fingerprint": plan.fingerprint,
+        "sampling": plan.sampling.to_dict(),
+        "samples": mathif_generations.samples,
+        "data": state.data_sources(),
+    }
+    item.user_properties.append((_GENERATION_PROPERTY, json.dumps(stats)))
+    error: str | None = None
+    try:
+        case = state.score(item.stash[SPEC_KEY], mathif_generations)
+    except MathIFError as exc:
+        error = str(exc)
+    if error is not None:
+        item.user_properties.append((_ERROR_PROPERTY, error))
+        pytest.fail(error, pytrace=False)
+    item.user_properties.append((_CASE_PROPERTY, json.dumps([r.to_dict() for r in case.results])))
+    request.config.hook.pytest_mathif_case_scored(item=item, case=case)
+    yield case
