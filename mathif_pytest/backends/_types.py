@@ -69,6 +69,9 @@ class GenerationRequest:
         sample: which response to this prompt (0-based).
         prompt: the user-turn text (the backend applies the model's chat template).
         seed: this request's own seed (None: unseeded).
+        prefix: the start of the assistant's turn, already written: the backend renders the
+            prompt with the chat template, appends ``prefix`` and lets the model continue it
+            (the stages of an intervention); the response text is the continuation only.
     """
 
     key: str
@@ -76,6 +79,7 @@ class GenerationRequest:
     sample: int
     prompt: str
     seed: int | None
+    prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
