@@ -18,6 +18,7 @@ from mathif_pytest.protocol import Deviations
 __all__ = ["Selection", "Suite", "SuiteError", "is_suite_text", "load_suite", "stratified_subset"]
 
 _SUITE_KEYS = {
+    "extends": str,
     "name": str,
     "description": str,
     "data": str,
@@ -149,10 +150,8 @@ def load_suite(path: Path, document: Mapping[str, Any]) -> Suite:
         SuiteError: unknown or mistyped keys (with a did-you-mean), bad gate expressions, bad
             sampling values. The message names the file and the key.
     """
-    body = document.get("mathif")
-    if not isinstance(body, dict):
-        raise SuiteError(f"{path}: 'mathif' must be a mapping of suite settings")
-    _check_keys(path, body, _SUITE_KEYS, "mathif")
+    body = _body(path, document)
+    body = _extended(path, body, (path.resolve(),))
     select = body.get("select", {})
     _check_keys(path, select, dict.fromkeys(_SELECT_KEYS, object), "select")
     _check_keys(path, body.get("sampling", {}), dict.fromkeys(SAMPLING_KEYS, object), "sampling")
@@ -161,14 +160,11 @@ def load_suite(path: Path, document: Mapping[str, Any]) -> Suite:
         deviations = Deviations.from_names([str(d) for d in body.get("deviations", [])])
     except (GateSpecError, ValueError) as exc:
         raise SuiteError(f"{path}: {exc}") from None
-    data = body.get("data")
-    if data and not data.startswith("hf://") and not Path(data).expanduser().is_absolute():
-        data = str((path.parent / data).resolve())
     return Suite(
         name=body.get("name", path.stem),
         path=path,
         description=body.get("description", ""),
-        data=data,
+        data=_data_location(path, body.get("data")),
         selection=_selection(path, select),
         constrained=body.get("constraints", True),
         sampling=dict(body.get("sampling", {})),
@@ -176,6 +172,51 @@ def load_suite(path: Path, document: Mapping[str, Any]) -> Suite:
         quarantine=tuple(str(u) for u in body.get("quarantine", [])),
         deviations=deviations,
     )
+
+
+def _body(path: Path, document: Any) -> dict[str, Any]:
+    body = document.get("mathif") if isinstance(document, dict) else None
+    if not isinstance(body, dict):
+        raise SuiteError(f"{path}: 'mathif' must be a mapping of suite settings")
+    _check_keys(path, body, _SUITE_KEYS, "mathif")
+    return body
+
+
+def _extended(path: Path, body: dict[str, Any], chain: tuple[Path, ...]) -> dict[str, Any]:
+    """``body`` over the suite it ``extends`` (a built-in name or a path): its keys win whole.
+
+    The base's ``name`` is not inherited (the file's stem is the default name), and its ``data``
+    is resolved against the base's own directory.
+    """
+    if "extends" not in body:
+        return body
+    import yaml
+
+    from mathif_pytest.builtin_suites import resolve_suite
+
+    try:
+        base_path = resolve_suite(body["extends"], base=path.parent)
+    except MathIFError as exc:
+        raise SuiteError(f"{path}: extends: {exc}") from None
+    if base_path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, base_path))
+        raise SuiteError(f"{chain[0]}: extends itself ({cycle}); remove one of the extends: keys")
+    try:
+        document = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SuiteError(f"{path}: extends {base_path}, which cannot be read ({exc})") from None
+    base = _extended(base_path, _body(base_path, document), (*chain, base_path))
+    inherited = {k: v for k, v in base.items() if k != "name"}
+    if "data" in inherited:
+        inherited["data"] = _data_location(base_path, inherited["data"])
+    return {**inherited, **{k: v for k, v in body.items() if k != "extends"}}
+
+
+def _data_location(path: Path, data: str | None) -> str | None:
+    """A suite's ``data``: hub specs and absolute paths as written, others relative to the file."""
+    if data and not data.startswith("hf://") and not Path(data).expanduser().is_absolute():
+        return str((path.parent / data).resolve())
+    return data
 
 
 def _selection(path: Path, select: Mapping[str, Any]) -> Selection:

@@ -84,6 +84,7 @@ class SuiteFile(pytest.File):
             item.add_marker(marker)
             item.extra_keyword_matches.add(constraint)
         item.user_properties.append(("mathif_suite", spec.suite))
+        item.user_properties.append(("mathif_suite_path", str(self.path)))
         if spec.quarantined:
             item.user_properties.append(("mathif_quarantined", True))
         return item

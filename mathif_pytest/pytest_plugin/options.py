@@ -19,6 +19,9 @@ __all__ = ["Settings", "add_options", "resolve_settings"]
 
 DEFAULT_DATA = "hf://TingchenFu/MathIF"
 DEFAULT_STORE = ".mathif/responses.sqlite"
+#: The suite ``pytest --model CKPT`` runs when no suite is named: the whole benchmark, as in the
+#: paper (a gate on 45 prompts cannot see drops smaller than about 25 points).
+DEFAULT_SUITE = "full"
 
 
 def _gate(text: str) -> Threshold:
@@ -97,6 +100,21 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH_OR_URL",
         help="model to evaluate: checkpoint dir or hub id (vllm/transformers), server URL "
         "(openai), or a responses .jsonl file (replay).",
+    )
+    add(
+        "--mathif-suite",
+        action="append",
+        default=[],
+        metavar="NAME_OR_PATH",
+        help="run a built-in suite (full, smoke, a source, no_constraints) or a suite YAML file, "
+        "repeatable; without it and without a suite among the paths, --model runs the "
+        "mathif_default_suite ini key's suite [full].",
+    )
+    add(
+        "--mathif-list-suites",
+        action="store_true",
+        default=False,
+        help="list the built-in suites with their sizes and descriptions, then exit.",
     )
     add(
         "--mathif-backend",
@@ -186,7 +204,8 @@ def add_options(parser: pytest.Parser) -> None:
         "--mathif-store",
         metavar="PATH",
         default=None,
-        help=f"SQLite response store (resume, reuse) [{DEFAULT_STORE} under the rootdir].",
+        help=f"SQLite response store (resume, reuse) [{DEFAULT_STORE} beside the pytest "
+        "configuration file, else in the current directory].",
     )
     add(
         "--mathif-results",
@@ -254,6 +273,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="significance level of the paired tests behind delta.* thresholds [0.05].",
     )
     parser.addini("mathif_data", "default for --mathif-data", default=None)
+    parser.addini(
+        "mathif_default_suite",
+        "the suite --model runs when no suite is collected from the paths or --mathif-suite "
+        "(a built-in name or a YAML path; 'none' turns it off)",
+        default=DEFAULT_SUITE,
+    )
     parser.addini("mathif_store", "default for --mathif-store", default=None)
     parser.addini(
         "mathif_gate", "default gate thresholds, one per line", type="linelist", default=[]
@@ -269,6 +294,8 @@ class Settings:
     """
 
     model: str | None
+    suites: tuple[str, ...]
+    default_suite: str | None
     backend: str | None
     data: str | None
     data_ini: str | None
@@ -326,11 +353,13 @@ def resolve_settings(config: pytest.Config) -> Settings:
     store = (
         opt.mathif_store
         or _ini_path(config, "mathif_store")
-        or str(config.rootpath / DEFAULT_STORE)
+        or str(_project_dir(config) / DEFAULT_STORE)
     )
     seed_text = opt.mathif_seed
     return Settings(
         model=opt.mathif_model,
+        suites=tuple(opt.mathif_suite),
+        default_suite=_default_suite(config),
         backend=opt.mathif_backend,
         data=opt.mathif_data,
         data_ini=_ini_path(config, "mathif_data"),
@@ -357,6 +386,94 @@ def resolve_settings(config: pytest.Config) -> Settings:
         alpha=0.05 if opt.mathif_alpha is None else opt.mathif_alpha,
         active=_any_mathif_option(opt),
     )
+
+
+#: pytest's configuration files, and the section that makes each one count.
+_CONFIG_FILES = (
+    ("pytest.ini", ""),
+    (".pytest.ini", ""),
+    ("pyproject.toml", "[tool.pytest"),
+    ("tox.ini", "[pytest]"),
+    ("setup.cfg", "[tool:pytest]"),
+)
+
+
+def check_configuration_found(config: pytest.Config) -> None:
+    """Refuse a run whose pytest configuration was lost to a path outside the project.
+
+    pytest finds its configuration file from the common ancestor of every existing path on the
+    command line, option values written as a separate word included: ``--model /data/ckpt`` (or
+    ``--mathif-store /tmp/s.sqlite``, once that file exists) run from a project makes that
+    ancestor ``/``, and the project's ``pyproject.toml`` is silently ignored (its ``testpaths``,
+    its ``mathif_*`` keys...).
+
+    Raises:
+        pytest.UsageError: a configuration file above the invocation directory was not used.
+    """
+    if config.inipath is not None or not _any_mathif_option(config.option):
+        return
+    found = _configuration_file(config.invocation_params.dir)
+    if found is None:
+        return
+    outside = [
+        arg
+        for arg in map(str, config.invocation_params.args)
+        if not arg.startswith("-") and _outside(Path(arg), found.parent)
+    ]
+    named = ", ".join(outside) or "a path outside it"
+    raise pytest.UsageError(
+        f"pytest did not read {found}, because the command line names {named}, outside "
+        f"{found.parent} (pytest looks for its configuration from every existing path on the "
+        "command line, option values included); write such options as one word, "
+        f"e.g. --model=PATH, or pass -c {found}"
+    )
+
+
+def _configuration_file(directory: Path) -> Path | None:
+    """The pytest configuration file that pytest would find from ``directory``, if any."""
+    for folder in (directory, *directory.parents):
+        for name, section in _CONFIG_FILES:
+            candidate = folder / name
+            if candidate.is_file() and section in _read(candidate):
+                return candidate
+    return None
+
+
+def _outside(path: Path, directory: Path) -> bool:
+    try:
+        return path.exists() and not path.resolve().is_relative_to(directory.resolve())
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _project_dir(config: pytest.Config) -> Path:
+    """The directory of the pytest configuration file, else where pytest was invoked.
+
+    Not the rootdir alone: pytest takes the common ancestor of every argument that exists as a
+    path, option values included, so ``--model /abs/ckpt`` without a configuration file can
+    make it ``/``.
+    """
+    return config.inipath.parent if config.inipath is not None else config.invocation_params.dir
+
+
+def _default_suite(config: pytest.Config) -> str | None:
+    """The ``mathif_default_suite`` ini key: a built-in name or a path (relative to the ini file).
+
+    ``none`` turns the default suite off (None).
+    """
+    value = str(config.getini("mathif_default_suite") or DEFAULT_SUITE).strip()
+    if value.lower() == "none":
+        return None
+    if value.endswith((".yaml", ".yml")) and config.inipath is not None:
+        return str((config.inipath.parent / value).resolve())
+    return value
 
 
 def _ini_path(config: pytest.Config, name: str) -> str | None:

@@ -32,12 +32,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--mathif-list-suites``: print the built-in suites; exit (pytest ``cmdline_main``)."""
+    if not config.option.mathif_list_suites:
+        return None
+    from mathif_pytest.pytest_plugin.suite_choice import suite_listing
+
+    print("\n".join(suite_listing(resolve_settings(config))))
+    return 0
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve settings once; register the controller's reporter (pytest ``pytest_configure``)."""
+    from mathif_pytest.pytest_plugin.options import check_configuration_found
     from mathif_pytest.pytest_plugin.session import MathIFSession
+    from mathif_pytest.pytest_plugin.suite_choice import requested_suites
 
     config.addinivalue_line("markers", "mathif: a MathIF sample collected from a YAML suite")
+    check_configuration_found(config)
     settings = resolve_settings(config)
+    requested_suites(settings, config.invocation_params.dir)  # a bad name is a usage error now
     config.stash[SESSION_KEY] = MathIFSession(settings=settings, rootdir=config.rootpath)
     if not hasattr(config, "workerinput"):
         from mathif_pytest.reporting.terminal import MathIFReporter
@@ -81,6 +96,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile 
         return None
     suite_file: SuiteFile = SuiteFile.from_parent(parent, path=file_path)
     return suite_file
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    """Add the ``--mathif-suite`` suites, else the default suite when ``--model`` found none.
+
+    ``tryfirst``, so that ``-k``/``-m`` (pytest's own implementations of this hook) apply to them.
+    """
+    from mathif_pytest.pytest_plugin.suite_choice import extra_suite_items
+
+    items.extend(extra_suite_items(session, items))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -58,6 +58,7 @@ class MathIFReporter:
         self.suite_paths: dict[str, str] = {}
         self.report: RunReport | None = None
         self.write_error = ""
+        self.default_suite: str | None = None
         self.baseline = _read_baseline(settings.baseline)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -68,7 +69,9 @@ class MathIFReporter:
             if report.failed:
                 self.aggregator.add_other_failure()
             return
-        self.suite_paths[str(suite)] = report.fspath
+        self.suite_paths[str(suite)] = str(props.get("mathif_suite_path", report.fspath))
+        if "mathif_default_suite" in props:
+            self.default_suite = str(props["mathif_default_suite"])
         if "mathif_generation" in props:
             self.aggregator.add_generation(json.loads(str(props["mathif_generation"])))
         if report.when == "call" and "mathif_case" in props:
@@ -122,7 +125,10 @@ class MathIFReporter:
         if self.report is None:
             return
         terminalreporter.section("mathif summary")
-        lines = run_summary_lines(self.report)
+        lines = [
+            *_suite_choice_lines(self.report, self.default_suite),
+            *run_summary_lines(self.report),
+        ]
         if self.write_error:
             lines.append(self.write_error)
         last = len(lines) - 1
@@ -134,6 +140,24 @@ class MathIFReporter:
                 green=(index == last and self.report.exit_status == 0) or line.endswith("PASS"),
                 red=(index == last and self.report.exit_status != 0) or failed,
             )
+
+
+def _suite_choice_lines(report: RunReport, default_suite: str | None) -> list[str]:
+    """Which suite ran when none was named; how many distinct prompts several suites shared."""
+    lines = []
+    if default_suite is not None:
+        lines.append(
+            f"suite {default_suite}: the default (no suite among the paths); choose another with "
+            "--mathif-suite NAME (--mathif-list-suites) or the mathif_default_suite ini key"
+        )
+    if len(report.suites) > 1:
+        cases = [c for s in report.suites for c in s.cases]
+        prompts = len({(c.uid, c.constrained) for c in cases})
+        lines.append(
+            f"{len(report.suites)} suites, {len(cases)} scored responses, {prompts} distinct "
+            "prompts (a prompt that several suites select is generated once)"
+        )
+    return lines
 
 
 def _read_baseline(path: Path | None) -> list[CaseResult] | None:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, data_dir: Path) -> Path:
-    shutil.copytree(REPO / "suites", pytester.path / "suites")
     return pytester.path
 
 
@@ -21,7 +17,7 @@ def test_the_smoke_suite_runs_a_tiny_model_under_xdist_and_gates_on_pass_rates(
     pytester: pytest.Pytester, project: Path, tiny_model_dir: Path, data_dir: Path
 ) -> None:
     common = [
-        "suites/smoke.yaml",
+        "--mathif-suite=smoke",
         "--model",
         str(tiny_model_dir),
         f"--mathif-data={data_dir}",
@@ -39,7 +35,7 @@ def test_the_smoke_suite_runs_a_tiny_model_under_xdist_and_gates_on_pass_rates(
     )
     first.stdout.fnmatch_lines(
         [
-            "*mathif reproduce: pytest suites/smoke.yaml --model*",
+            "*mathif reproduce: pytest * --model*",
             "*mathif summary*",
             "*45 responses generated*",
             "suite smoke:",

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mathif_pytest.builtin_suites import BUILTIN_DIR
 from mathif_pytest.dataset import load_dataset
 from mathif_pytest.suite import Selection, SuiteError, is_suite_text, load_suite, stratified_subset
 
@@ -17,10 +18,10 @@ def _suite(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
     return load_suite(path, yaml.safe_load(text))
 
 
-def test_every_shipped_suite_parses_and_selects_samples(data_dir: Path) -> None:
+def test_every_built_in_suite_parses_and_selects_samples(data_dir: Path) -> None:
     samples = load_dataset(data_dir).samples
     sizes = {}
-    for path in sorted((REPO / "suites").glob("*.yaml")):
+    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         assert is_suite_text(text), path
         suite = load_suite(path, yaml.safe_load(text))
@@ -35,6 +36,15 @@ def test_every_shipped_suite_parses_and_selects_samples(data_dir: Path) -> None:
         "olympiad": 90,
         "smoke": 45,
     }
+
+
+def test_the_repository_and_example_suites_extend_built_ins(data_dir: Path) -> None:
+    samples = load_dataset(data_dir).samples
+    sizes = {}
+    for path in [*sorted((REPO / "suites").glob("*.yaml")), *(REPO / "examples/suites").glob("*")]:
+        suite = load_suite(path, yaml.safe_load(path.read_text(encoding="utf-8")))
+        sizes[suite.name] = len(suite.selection.apply(samples))
+    assert sizes == {"full": 420, "smoke-vs-baseline": 45, "aime-8-samples": 60}
 
 
 def test_smoke_subset_covers_every_cell_and_every_constraint_type(data_dir: Path) -> None:
