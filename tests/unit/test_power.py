@@ -131,9 +131,9 @@ def test_power_is_per_row_margin_metric_and_level() -> None:
     holm_72 = row_power(model, margin=-0.02, level=ALPHA / 72).detectable_drop
     assert at_zero is not None and at_two is not None and holm_72 is not None
     assert at_zero < at_two < holm_72
-    assert row_power(model, margin=-0.02, level=ALPHA, required_drop=at_two).power_at_required_drop == (
-        pytest.approx(0.8, abs=1e-3)
-    )
+    assert row_power(
+        model, margin=-0.02, level=ALPHA, required_drop=at_two
+    ).power_at_required_drop == (pytest.approx(0.8, abs=1e-3))
     # The example: at 420 prompts this row has about 47% power against its own 2-point
     # margin plus the 4.1-point MDE that margin 0 would print.
     power = binary_power(BinaryRule.build(420, -0.02, ALPHA), 0.24, 0.4, at_zero)
