@@ -17,7 +17,14 @@ from mathif_pytest.compare.power_model import DEFAULT_POWER, PowerModel, row_pow
 from mathif_pytest.gate import DELTA_METRICS
 from mathif_pytest.results import CaseResult
 
-__all__ = ["CompareOptions", "ComparisonReport", "MetricDelta", "compare_runs"]
+__all__ = [
+    "CompareOptions",
+    "ComparisonReport",
+    "MetricDelta",
+    "compare_runs",
+    "prompt_units",
+    "prompt_value",
+]
 
 _Key = tuple[str, bool]
 
@@ -213,7 +220,7 @@ def compare_runs(
         labels: names of the two runs for messages and tables.
     """
     options = options or CompareOptions()
-    base, cand = _units(baseline, group), _units(candidate, group)
+    base, cand = prompt_units(baseline, group), prompt_units(candidate, group)
     only_baseline = len(base.keys() - cand.keys())
     only_candidate = len(cand.keys() - base.keys())
     base, cand, pairing = pair_samples(base, cand)
@@ -234,7 +241,8 @@ def compare_runs(
     )
 
 
-def _units(cases: Sequence[CaseResult], group: str | None) -> dict[_Key, list[CaseResult]]:
+def prompt_units(cases: Sequence[CaseResult], group: str | None) -> dict[_Key, list[CaseResult]]:
+    """A run's responses per prompt ``(uid, constrained)``, restricted to a group (None: all)."""
     units: dict[_Key, list[CaseResult]] = defaultdict(list)
     for case in cases:
         if group is None or group in (case.source, case.level) or group in case.constraint_ids:
@@ -253,7 +261,8 @@ def _paired_samples(
 _Value = tuple[int, int]
 
 
-def _prompt_value(cases: list[CaseResult], metric: str) -> _Value:
+def prompt_value(cases: list[CaseResult], metric: str) -> _Value:
+    """A prompt's metric as an exact fraction ``(successes, units)`` over its responses."""
     if metric == "correctness":
         return sum(c.correct for c in cases), len(cases)
     if metric == "hard_accuracy":
@@ -276,7 +285,7 @@ def _deltas(
     if not keys:
         return ()
     values = {
-        k: {m: (_prompt_value(base[k], m), _prompt_value(cand[k], m)) for m in DELTA_METRICS}
+        k: {m: (prompt_value(base[k], m), prompt_value(cand[k], m)) for m in DELTA_METRICS}
         for k in keys
     }
     weights = [[float(_applies(k, m)) for m in DELTA_METRICS] for k in keys]
