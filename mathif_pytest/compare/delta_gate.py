@@ -74,7 +74,7 @@ def delta_statistics(threshold: Threshold, report: ComparisonReport) -> RowStati
         rate=Rate(
             successes=delta.delta * delta.prompts, n=delta.prompts, low=delta.low, high=delta.high
         ),
-        observed=_observed(threshold, delta, report.options.alpha),
+        observed=_observed(delta, below, report.options.alpha),
         past_margin=estimate > margin if improve else estimate < margin,
         margin=margin,
         model=model,
@@ -83,10 +83,9 @@ def delta_statistics(threshold: Threshold, report: ComparisonReport) -> RowStati
     )
 
 
-def _observed(threshold: Threshold, delta: MetricDelta, alpha: float) -> str:
-    upper = threshold.op in (">=", ">")
-    bound = delta.upper_bound if upper else delta.lower_bound
-    side = "upper" if upper else "lower"
+def _observed(delta: MetricDelta, lower: bool, alpha: float) -> str:
+    """The estimate and the one-sided bound that must clear the margin for a rejection."""
+    bound, side = (delta.lower_bound, "lower") if lower else (delta.upper_bound, "upper")
     return (
         f"delta {_points(delta.delta)} over {delta.prompts} prompts, one-sided "
         f"{1 - alpha:.0%} {side} bound {_points(bound)}"
