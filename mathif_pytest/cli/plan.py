@@ -204,10 +204,13 @@ def _table(plan: Any) -> list[str]:
         for r in plan.rows
     ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    return [
+    lines = [
         "  ".join(
             c.ljust(w) if i == 0 else c.rjust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
         for row in [header, *body]
-    ] + ["(none: no drop, not even losing everything, is detected with that power)"]
+    ]
+    if any("none" in row for row in body):
+        lines.append("(none: no drop, not even losing everything, is detected with that power)")
+    return lines
