@@ -28,6 +28,7 @@ class PowerStatement:
         prompts: paired prompts.
         samples: samples per prompt and run.
         assumption: how the spread between reruns was obtained, when it was assumed.
+        change: ``drop``, or ``rise`` for a "no rise beyond" (``<=``) row.
     """
 
     method: str
@@ -42,6 +43,7 @@ class PowerStatement:
     required_drop: float | None = None
     power_at_required_drop: float | None = None
     assumption: str = ""
+    change: str = "drop"
 
     @property
     def detectable(self) -> bool:
@@ -55,21 +57,22 @@ class PowerStatement:
         return self.max_power >= target
 
     def sentence(self) -> str:
-        """``power 0.80 against a drop of 7.9 pts`` or ``undetectable: ...``."""
+        """``power 0.80 against a drop of 7.9 pts (...)`` or ``undetectable: ...``."""
         setting = f"at level {self.level:.2g} with {self.prompts} prompts"
+        extreme = "losing everything" if self.change == "drop" else "the largest rise"
         if self.detectable_drop is None:
             text = (
-                f"undetectable: even losing everything ({100 * self.max_drop:.1f} pts) fails "
+                f"undetectable: even {extreme} ({100 * self.max_drop:.1f} pts) fails "
                 f"this row with probability {self.max_power:.2f} {setting}"
             )
         else:
             text = (
-                f"power {self.power_at_detectable_drop:.2f} against a drop of "
+                f"power {self.power_at_detectable_drop:.2f} against a {self.change} of "
                 f"{100 * self.detectable_drop:.1f} pts ({self.method}, {setting})"
             )
         if self.required_drop is not None:
             text += (
-                f"; power {self.power_at_required_drop:.2f} against the required drop of "
+                f"; power {self.power_at_required_drop:.2f} against the required {self.change} of "
                 f"{100 * self.required_drop:.1f} pts"
             )
         return text
@@ -90,6 +93,7 @@ class PowerStatement:
             "prompts": self.prompts,
             "samples": self.samples,
             "assumption": self.assumption,
+            "change": self.change,
         }
 
 

@@ -11,7 +11,7 @@ level ``alpha / k``); with ``min_power`` a row that cannot reach it fails.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mathif_pytest.compare.absolute_test import ABSOLUTE_MODES, absolute_statistics
 from mathif_pytest.compare.delta_gate import delta_statistics
@@ -135,15 +135,7 @@ def _judge(
     options: GateOptions,
 ) -> GateRow:
     rejected = stats.past_margin and adjusted_p < options.alpha
-    power = None
-    if stats.model is not None:
-        power = row_power(
-            stats.model,
-            margin=stats.margin,
-            level=level,
-            target=options.target,
-            required_drop=options.min_power_drop,
-        )
+    power = _power(stats, level, options)
     underpowered = (
         options.min_power is not None
         and power is not None
@@ -173,6 +165,21 @@ def _judge(
         reason=_reason(stats, test, options),
         test=test,
     )
+
+
+def _power(stats: RowStatistics, level: float, options: GateOptions) -> PowerStatement | None:
+    """A "no worse than" delta row's power at its per-row level; None for other rows."""
+    if stats.model is None:
+        return None
+    statement = row_power(
+        stats.model,
+        margin=stats.margin,
+        level=level,
+        target=options.target,
+        required_drop=options.min_power_drop,
+    )
+    rise = stats.threshold.op in ("<=", "<")
+    return replace(statement, change="rise") if rise else statement
 
 
 def _pts(value: float) -> str:

@@ -188,9 +188,8 @@ def row_power(
 ) -> PowerStatement:
     """The power of a "no worse than" row (``delta >= margin``, ``margin <= 0``).
 
-    The detectable drop is the smallest drop in ``[-margin, mean]`` with power ``>= target``
-    (bisection on the power curve); None when even a total collapse (``drop = mean``) is caught
-    with probability below ``target``.
+    The detectable drop is the smallest drop in ``[-margin, mean]`` with power ``>= target``;
+    None when even a total collapse (``drop = mean``) is caught with a lower probability.
 
     Args:
         model: the runs (mirror it first for a "no rise beyond" row).
@@ -202,15 +201,9 @@ def row_power(
     power = _power_function(model, margin, level)
     max_drop = max(0.0, model.mean)
     max_power = power(max_drop) if max_drop > 0 else 0.0
-    drop: float | None = None
-    at_drop: float | None = None
+    drop, at_drop = (None, None)
     if max_power >= target:
-        low = min(max(-margin, 0.0), max_drop)
-        if model.binary:
-            drop, at_drop = _bisect(power, (low, max_drop), max_power, target)
-        else:
-            guess = min(max(_normal_guess(model, margin, level, target), low), max_drop)
-            drop, at_drop = _secant(power, ((low, level), (max_drop, max_power)), guess, target)
+        drop, at_drop = _detectable_drop(power, model, (margin, level, target), max_power)
     return PowerStatement(
         method="exact" if model.binary else "simulation",
         level=level,
@@ -227,6 +220,21 @@ def row_power(
         else power(min(required_drop, max_drop)),
         assumption=model.assumption,
     )
+
+
+def _detectable_drop(
+    power: Callable[[float], float],
+    model: PowerModel,
+    rule: tuple[float, float, float],
+    max_power: float,
+) -> tuple[float, float]:
+    """Search ``[-margin, mean]`` (``power(mean) = max_power >= target``): see the engines."""
+    margin, level, target = rule
+    low = min(max(-margin, 0.0), model.mean)
+    if model.binary:
+        return _bisect(power, (low, model.mean), max_power, target)
+    guess = min(max(_normal_guess(model, margin, level, target), low), model.mean)
+    return _secant(power, ((low, level), (model.mean, max_power)), guess, target)
 
 
 def _normal_guess(model: PowerModel, margin: float, level: float, target: float) -> float:

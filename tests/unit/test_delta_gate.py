@@ -316,3 +316,13 @@ def test_with_a_minimum_power_an_undetectable_group_fails(
     (row,) = evaluate_gate_with_baseline(summarize(cand), cand, base, overall, options).rows
     assert row.test is not None and row.test.power is not None and row.test.power.detectable
     assert row.passed and not row.test.underpowered
+
+
+def test_a_no_rise_row_states_its_power_against_a_rise() -> None:
+    base = _replay(_probabilities(), seed=1)
+    (row,) = evaluate_gate_with_baseline(
+        summarize(base), base, base, [parse_threshold("delta.hard_accuracy<=0.02")]
+    ).rows
+    assert row.passed and row.test is not None and row.test.power is not None
+    assert row.test.power.change == "rise" and "against a rise of" in row.reason
+    assert row.test.power.max_drop == pytest.approx(1 - summarize(base).overall.hard_accuracy.value)  # type: ignore[union-attr]
