@@ -7,8 +7,10 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mathif_pytest.errors import GateSpecError
+from mathif_pytest.gate_evidence import RowTest
 from mathif_pytest.stats import METRICS, Rate, Summary
 
 __all__ = [
@@ -115,12 +117,32 @@ def parse_threshold(text: str) -> Threshold:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GateRow:
-    """A threshold's verdict: the observed rate (None if it could not be measured) and why."""
+    """A threshold's verdict: the observed rate (None if it could not be measured) and why.
+
+    Attributes:
+        threshold: the condition.
+        rate: the observed rate (for a delta row: the delta, with its bootstrap interval).
+        passed: the verdict.
+        reason: one sentence that explains it.
+        test: for rows decided by a test (``delta.*`` rows, absolute rows with
+            ``--mathif-absolute significant``): the p-values, the family, the power.
+    """
 
     threshold: Threshold
     rate: Rate | None
     passed: bool
     reason: str
+    test: RowTest | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"threshold", "passed", "observed", "reason", "test"}`` (the results JSON row)."""
+        return {
+            "threshold": self.threshold.text,
+            "passed": self.passed,
+            "observed": None if self.rate is None else self.rate.to_dict(),
+            "reason": self.reason,
+            "test": None if self.test is None else self.test.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,7 @@ from mathif_pytest.stats import Z_95, Rate, wilson_interval
 
 __all__ = [
     "ClusteredRate",
+    "PromptKey",
     "avg_at_n",
     "cluster_bootstrap_interval",
     "clustered_rate",
@@ -37,13 +38,21 @@ def _value(case: CaseResult, metric: str) -> float | None:
     raise KeyError(f"unknown metric {metric!r}; use hard_accuracy, soft_accuracy or correctness")
 
 
-def prompt_outcomes(cases: Iterable[CaseResult], metric: str) -> dict[str, list[float]]:
-    """Per prompt (uid), the metric's value of each of its responses (prompts it applies to)."""
-    out: dict[str, list[float]] = defaultdict(list)
+#: A prompt: its uid and whether it was asked with its constraints (a "w/o constraints" run asks
+#: the same uid without them, and that is another prompt).
+PromptKey = tuple[str, bool]
+
+
+def prompt_outcomes(cases: Iterable[CaseResult], metric: str) -> dict[PromptKey, list[float]]:
+    """Per prompt ``(uid, constrained)``, the metric's value of each of its responses.
+
+    Only prompts the metric applies to appear (hard and soft accuracy: constrained ones).
+    """
+    out: dict[PromptKey, list[float]] = defaultdict(list)
     for case in cases:
         value = _value(case, metric)
         if value is not None:
-            out[case.uid].append(value)
+            out[(case.uid, case.constrained)].append(value)
     return dict(out)
 
 
@@ -60,10 +69,14 @@ def per_sample_rate(cases: Iterable[CaseResult], metric: str) -> Rate:
 def avg_at_n(cases: Iterable[CaseResult], metric: str) -> Rate:
     """avg@N: the mean over prompts of each prompt's mean over its N samples.
 
-    This is what :func:`~mathif_pytest.stats.summarize` reports; the Wilson interval counts one
-    trial per prompt, which accounts for the clustering (conservatively).
+    This is what :func:`~mathif_pytest.stats.summarize` reports, with the same interval: with
+    several samples per prompt the clustered one of
+    :meth:`~mathif_pytest.stats.Rate.of_prompt_means`.
     """
-    return Rate.of([math.fsum(vs) / len(vs) for vs in prompt_outcomes(cases, metric).values()])
+    groups = list(prompt_outcomes(cases, metric).values())
+    return Rate.of_prompt_means(
+        [math.fsum(vs) / len(vs) for vs in groups], [len(vs) for vs in groups]
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,10 +174,11 @@ def _k_estimate(cases: Iterable[CaseResult], metric: str, k: int) -> list[tuple[
     if k < 1:
         raise ValueError(f"k must be positive (got {k})")
     counts = []
-    for uid, values in sorted(prompt_outcomes(cases, metric).items()):
+    for (uid, constrained), values in sorted(prompt_outcomes(cases, metric).items()):
         if len(values) < k:
+            asked = "" if constrained else " (asked without constraints)"
             raise MathIFError(
-                f"{uid}: {len(values)} samples, fewer than k={k}; "
+                f"{uid}{asked}: {len(values)} samples, fewer than k={k}; "
                 f"sample at least {k} responses per prompt (--mathif-samples {k})"
             )
         counts.append((len(values), int(sum(values))))

@@ -1,4 +1,9 @@
-"""Hard accuracy, soft accuracy and correctness, pooled over prompts, with 95% Wilson intervals."""
+"""Hard accuracy, soft accuracy and correctness, pooled over prompts, with 95% intervals.
+
+One response per prompt: a Wilson interval with one trial per prompt. Several responses per
+prompt: the same Wilson form on the effective number of trials that the spread of the per-prompt
+means implies (the clustered / CLT interval; see :meth:`Rate.of_prompt_means`).
+"""
 
 from __future__ import annotations
 
@@ -18,11 +23,11 @@ METRICS = ("hard_accuracy", "soft_accuracy", "correctness", "compliance")
 Z_95 = 1.959963984540054
 
 
-def wilson_interval(successes: float, n: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval for a proportion ``successes / n`` (``(0, 1)`` when ``n == 0``).
+def wilson_interval(successes: float, n: float, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion ``successes / n`` (``(0, 1)`` when ``n <= 0``).
 
-    ``successes`` may be fractional (a sum of per-prompt means); the interval then treats each
-    prompt as one trial, which accounts for several samples of the same prompt being correlated.
+    ``successes`` and ``n`` may be fractional: an effective number of trials (clustered samples)
+    and the successes it implies.
     """
     if n <= 0:
         return 0.0, 1.0
@@ -36,17 +41,32 @@ def wilson_interval(successes: float, n: int, z: float = Z_95) -> tuple[float, f
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rate:
-    """A pooled rate: ``value = successes / n`` with its 95% Wilson interval."""
+    """A pooled rate: ``value = successes / n`` with its 95% interval.
+
+    Attributes:
+        successes: the sum of the per-unit values (per-prompt means with several samples).
+        n: units (prompts, or constraint instances).
+        low, high: the 95% interval.
+        effective_n: with several samples per unit, the effective number of independent trials
+            the interval was computed with (between ``n - 1`` and the number of responses);
+            None when each unit is one trial.
+    """
 
     successes: float
     n: int
     low: float
     high: float
+    effective_n: float | None = None
 
     @property
     def value(self) -> float:
         """The rate itself (0 when ``n`` is 0)."""
         return self.successes / self.n if self.n else 0.0
+
+    @property
+    def trials(self) -> float:
+        """The number of trials behind the interval: ``effective_n``, else ``n``."""
+        return self.n if self.effective_n is None else self.effective_n
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Rate:
@@ -55,15 +75,46 @@ class Rate:
         low, high = wilson_interval(total, len(values))
         return cls(successes=total, n=len(values), low=low, high=high)
 
+    @classmethod
+    def of_prompt_means(cls, means: Sequence[float], samples: Sequence[int]) -> Rate:
+        """The mean of per-unit means (avg@N), with the clustered interval when units repeat.
+
+        With one sample per unit this is :meth:`of`. With several, the variance of the mean is
+        estimated from the spread of the per-unit means, ``s**2 / n`` (the CLT / cluster-robust
+        variance: samples of one prompt are correlated, prompts are independent), and the
+        Wilson interval uses the effective number of trials ``p (1 - p) / (s**2 / n)``, kept
+        between 1 and the number of responses. When ``p`` is 0 or 1, or there is one unit, the
+        conservative one trial per unit is kept.
+
+        Args:
+            means: each unit's mean over its samples.
+            samples: each unit's number of samples, in the same order.
+        """
+        if all(m == 1 for m in samples):
+            return cls.of(means)
+        n, total = len(means), math.fsum(means)
+        p = total / n if n else 0.0
+        effective = float(n)
+        if n > 1 and 0 < p < 1:
+            spread = math.fsum((m - p) ** 2 for m in means) / (n - 1)
+            responses = float(sum(samples))
+            effective = responses if spread == 0 else min(responses, p * (1 - p) * n / spread)
+            effective = max(1.0, effective)
+        low, high = wilson_interval(p * effective, effective)
+        return cls(successes=total, n=n, low=low, high=high, effective_n=effective)
+
     def to_dict(self) -> dict[str, float]:
-        """``{"value", "successes", "n", "ci_low", "ci_high"}``."""
-        return {
+        """``{"value", "successes", "n", "ci_low", "ci_high"}``, plus ``effective_n`` if set."""
+        out = {
             "value": self.value,
             "successes": self.successes,
             "n": self.n,
             "ci_low": self.low,
             "ci_high": self.high,
         }
+        if self.effective_n is not None:
+            out["effective_n"] = self.effective_n
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,27 +229,32 @@ def _mean(values: Iterable[float]) -> float:
     return math.fsum(items) / len(items)
 
 
+def _rate(prompts: list[list[CaseResult]], value: Callable[[CaseResult], float]) -> Rate:
+    means = [_mean(value(c) for c in cases) for cases in prompts]
+    return Rate.of_prompt_means(means, [len(cases) for cases in prompts])
+
+
 def _group_stats(prompts: list[list[CaseResult]], constraint_id: str | None = None) -> GroupStats:
     constrained = [cases for cases in prompts if cases[0].constrained]
-    hard = [_mean(float(bool(c.hard)) for c in cases) for cases in constrained]
-    soft = [_mean(c.soft or 0.0 for c in cases) for cases in constrained]
     compliance = None
     if constraint_id is not None and constrained:
-        compliance = Rate.of(_instance_rates(constrained, constraint_id))
+        compliance = _instance_rate(constrained, constraint_id)
     return GroupStats(
         prompts=len(prompts),
         cases=sum(len(cases) for cases in prompts),
-        hard_accuracy=Rate.of(hard) if constrained else None,
-        soft_accuracy=Rate.of(soft) if constrained else None,
-        correctness=Rate.of([_mean(float(c.correct) for c in cases) for cases in prompts]),
+        hard_accuracy=_rate(constrained, lambda c: float(bool(c.hard))) if constrained else None,
+        soft_accuracy=_rate(constrained, lambda c: c.soft or 0.0) if constrained else None,
+        correctness=_rate(prompts, lambda c: float(c.correct)),
         ungradable=sum(c.grade.outcome.value == "ungradable" for cases in prompts for c in cases),
         compliance=compliance,
     )
 
 
-def _instance_rates(prompts: list[list[CaseResult]], constraint_id: str) -> list[float]:
+def _instance_rate(prompts: list[list[CaseResult]], constraint_id: str) -> Rate:
     rates: list[float] = []
+    samples: list[int] = []
     for cases in prompts:
         positions = [i for i, cid in enumerate(cases[0].constraint_ids) if cid == constraint_id]
         rates.extend(_mean(float(c.follow[i]) for c in cases) for i in positions)
-    return rates
+        samples.extend(len(cases) for _ in positions)
+    return Rate.of_prompt_means(rates, samples)

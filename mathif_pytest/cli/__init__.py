@@ -1,4 +1,4 @@
-"""The ``mathif`` command: one module per subcommand (``score``, ``compare``)."""
+"""The ``mathif`` command: one module per subcommand (``score``, ``compare``, ``plan``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from mathif_pytest import __version__
-from mathif_pytest.cli import compare, score
+from mathif_pytest.cli import compare, plan, score
 from mathif_pytest.errors import MathIFError
 
 __all__ = ["main"]
 
 #: The subcommand modules, in the order ``mathif --help`` lists them.
-_COMMANDS = (score, compare)
+_COMMANDS = (score, compare, plan)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,166 +1,92 @@
-"""Delta thresholds (``delta.hard_accuracy>=-0.02``): fail only on a significant regression."""
+"""Delta thresholds (``delta.hard_accuracy>=-0.02``): each row's test of its margin.
+
+A row ``delta >= m`` with ``m <= 0`` is a "no worse than" row: it tests H0: delta >= m and
+fails on a significant shortfall. A row ``delta >= m`` with ``m > 0`` asks for an improvement
+("must improve"): it tests H0: delta <= m and passes only on a significant improvement, so
+identical runs fail it as "no improvement shown", never as a regression. ``<=``/``<`` rows are
+the mirror images; ``>`` is judged like ``>=`` (delta is a continuous parameter).
+
+A row's p-value is the larger of two one-sided p-values (both tests must reject):
+
+1. the paired bootstrap's: the share of resampled deltas on the null's side of the margin
+   (test inversion of the one-sided percentile bound);
+2. the exact paired test of "no change at all" in the same direction (McNemar or sign-flip,
+   :mod:`.exact`), which holds the false-alarm rate of a candidate no worse than its baseline
+   at or below the level for any number of prompts, where the bootstrap's level is only
+   approximate.
+
+The family correction and the verdicts are in :mod:`.gate_eval`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from mathif_pytest.compare.paired import ComparisonReport, MetricDelta
+from mathif_pytest.compare.row_statistics import RowStatistics
+from mathif_pytest.gate import GateRow, Threshold
+from mathif_pytest.stats import Rate
 
-from mathif_pytest.compare.paired import CompareOptions, ComparisonReport, MetricDelta, compare_runs
-from mathif_pytest.gate import GateReport, GateRow, Threshold, evaluate_gate
-from mathif_pytest.results import CaseResult
-from mathif_pytest.stats import Rate, Summary
-
-__all__ = [
-    "evaluate_delta",
-    "evaluate_delta_gate",
-    "evaluate_gate_with_baseline",
-    "significant_shortfall",
-]
+__all__ = ["delta_statistics", "no_worse_fails"]
 
 
-def significant_shortfall(
-    estimate: float, upper_bound: float, p_regression: float, margin: float, alpha: float
+def no_worse_fails(
+    estimate: float, bootstrap_p: float, exact_p: float, margin: float, level: float
 ) -> bool:
-    """The delta-gate rule for ``delta >= margin``: True (fail) only on a significant shortfall.
+    """The verdict of one "no worse than" row tested at ``level`` on its own.
 
-    The gate tests H0: delta >= margin against H1: delta < margin at level ``alpha`` and fails
-    iff all of these hold:
-
-    1. the observed delta is below the margin (``estimate < margin``);
-    2. the one-sided ``1 - alpha`` paired-bootstrap upper bound of delta is below the margin
-       (``upper_bound < margin``). ``(-inf, upper_bound]`` is a ``1 - alpha`` confidence set
-       for delta, so a margin outside it rejects H0 at level ``alpha`` (test inversion);
-    3. when ``margin <= 0``: the exact paired test of "no regression at all" (McNemar or
-       sign-flip, H0: delta >= 0) also rejects, ``p_regression < alpha``.
-
-    Why the third condition: the bootstrap's level is only approximate (it can run slightly
-    liberal with few prompts or few discordant pairs), while the flake the gate must never
-    raise is a candidate that is no worse than the baseline (delta >= 0). Under delta >= 0 the
-    exact test alone holds the false-alarm rate at <= alpha for any number of prompts (McNemar
-    exactly; the sign-flip test when the runs are exchangeable, as reruns of one checkpoint are),
-    and the conjunction can only fail less often, so a rerun of the baseline fails with
-    probability <= alpha whatever the margin. Near a negative margin the bootstrap governs (the
-    exact test at 0 rejects far earlier), so power is essentially the bootstrap test's. For a
-    margin above 0 ("must improve by m") condition 3 would contradict H0, so it is dropped.
-
-    Args:
-        estimate: observed delta (candidate - baseline).
-        upper_bound: one-sided ``1 - alpha`` upper bootstrap bound of delta.
-        p_regression: one-sided exact p-value of H0 "delta >= 0".
-        margin: the threshold's value (e.g. -0.02).
-        alpha: the level.
+    Fails iff the estimate is below the margin and both one-sided p-values (the bootstrap's of
+    the margin, the exact test's of "no regression") are below the level. The family
+    correction replaces ``level`` by the comparison of the adjusted p with alpha.
     """
-    if not (estimate < margin and upper_bound < margin):
-        return False
-    return margin > 0 or p_regression < alpha
-
-
-def _fails(threshold: Threshold, delta: MetricDelta, alpha: float) -> bool:
-    if threshold.op in (">=", ">"):
-        return significant_shortfall(
-            delta.delta, delta.upper_bound, delta.test.p_regression, threshold.value, alpha
-        )
-    # "delta <= m" is the mirror image: negate everything and test "-delta >= -m".
-    return significant_shortfall(
-        -delta.delta, -delta.lower_bound, delta.test.p_improvement, -threshold.value, alpha
-    )
-
-
-def evaluate_delta(threshold: Threshold, report: ComparisonReport) -> GateRow:
-    """Judge one delta threshold against a comparison (see :func:`significant_shortfall`).
-
-    ``>`` and ``>=`` are judged alike (as are ``<`` and ``<=``): delta is a continuous parameter
-    and the rule is a test, not a comparison of point estimates. The row's ``rate`` carries the
-    delta as its value (``successes = delta * prompts``) and the two-sided bootstrap interval,
-    so that printers of rates show ``-3.57 [-5.71, -1.67]``. A threshold whose metric has no
-    shared prompts fails: a gate never passes on missing data.
-    """
-    delta = report.metric(threshold.metric)
-    if delta is None or delta.prompts == 0:
-        where = f" in group {report.group!r}" if report.group else ""
-        reason = f"no prompts shared with the baseline{where} for {threshold.metric}"
-        return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
-    alpha = report.options.alpha
-    failed = _fails(threshold, delta, alpha)
-    rate = Rate(
-        successes=delta.delta * delta.prompts, n=delta.prompts, low=delta.low, high=delta.high
-    )
-    return GateRow(
-        threshold=threshold,
-        rate=rate,
-        passed=not failed,
-        reason=_reason(threshold, delta, alpha, failed),
-    )
+    return estimate < margin and max(bootstrap_p, exact_p) < level
 
 
 def _points(value: float) -> str:
     return f"{100 * value:+.2f} pts"
 
 
-def _reason(threshold: Threshold, delta: MetricDelta, alpha: float, failed: bool) -> str:
-    upper = threshold.op in (">=", ">")
-    bound = delta.upper_bound if upper else delta.lower_bound
-    side = "upper" if upper else "lower"
-    p = delta.test.p_regression if upper else delta.test.p_improvement
-    head = (
-        f"delta {_points(delta.delta)} over {delta.prompts} prompts, one-sided "
-        f"{1 - alpha:.0%} {side} bound {_points(bound)}, {delta.test.method} one-sided "
-        f"p={p:.2g}"
+def delta_statistics(threshold: Threshold, report: ComparisonReport) -> RowStatistics | GateRow:
+    """A delta row's test statistics, or a failed row when nothing can be compared.
+
+    A threshold whose metric has no shared prompts fails: a gate never passes on missing data.
+    """
+    delta = report.metric(threshold.metric)
+    if delta is None or delta.prompts == 0:
+        where = f" in group {report.group!r}" if report.group else ""
+        reason = f"no prompts shared with the baseline{where} for {threshold.metric}"
+        return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
+    sign = 1.0 if threshold.op in (">=", ">") else -1.0
+    margin = sign * threshold.value
+    improve = margin > 0  # in the row's own direction: "must improve" (or "must drop")
+    # P*(sign * delta* >= margin) for "no worse"; P*(sign * delta* <= margin) for "improve".
+    below = (sign > 0) == improve
+    bootstrap_p = delta.bootstrap_p(threshold.value, below=below)
+    regression_side = (sign > 0) != improve
+    exact_p = delta.test.p_regression if regression_side else delta.test.p_improvement
+    estimate = sign * delta.delta
+    model = None if improve else (delta.model if sign > 0 else delta.model.mirrored())
+    null_op = ("<=" if sign > 0 else ">=") if improve else ("<=" if sign < 0 else ">=")
+    return RowStatistics(
+        threshold=threshold,
+        kind="must-improve" if improve else "no-worse",
+        null=f"delta {null_op} {threshold.value:+g}",
+        p_value=max(bootstrap_p, exact_p),
+        components=(("bootstrap", bootstrap_p), (f"{delta.test.method} at 0", exact_p)),
+        rate=Rate(
+            successes=delta.delta * delta.prompts, n=delta.prompts, low=delta.low, high=delta.high
+        ),
+        observed=_observed(delta, below, report.options.alpha),
+        past_margin=estimate > margin if improve else estimate < margin,
+        margin=margin,
+        model=model,
+        pairing=report.pairing.mode,
+        pairing_note=report.pairing.sentence(),
     )
-    if failed:
-        change = "regression" if upper else "rise"
-        return f"{head}: a significant {change} beyond the margin {_points(threshold.value)}"
-    holds = delta.delta >= threshold.value if upper else delta.delta <= threshold.value
-    if holds:
-        return f"{head}: within the margin {_points(threshold.value)}"
-    drop = delta.detectable_drop(margin=-abs(threshold.value), alpha=alpha)
+
+
+def _observed(delta: MetricDelta, lower: bool, alpha: float) -> str:
+    """The estimate and the one-sided bound that must clear the margin for a rejection."""
+    bound, side = (delta.lower_bound, "lower") if lower else (delta.upper_bound, "upper")
     return (
-        f"{head}: beyond the margin {_points(threshold.value)} but not significantly "
-        f"(this comparison detects drops of {100 * drop:.1f} pts at 80% power)"
+        f"delta {_points(delta.delta)} over {delta.prompts} prompts, one-sided "
+        f"{1 - alpha:.0%} {side} bound {_points(bound)}"
     )
-
-
-def evaluate_delta_gate(
-    baseline: Sequence[CaseResult],
-    candidate: Sequence[CaseResult],
-    thresholds: Sequence[Threshold],
-    options: CompareOptions | None = None,
-) -> GateReport:
-    """Judge the delta thresholds among ``thresholds``; absolute ones are skipped.
-
-    One comparison runs per group named (None: all prompts), and each threshold is judged by
-    :func:`evaluate_delta`.
-    """
-    reports: dict[str | None, ComparisonReport] = {}
-    rows = []
-    for threshold in thresholds:
-        if not threshold.relative_to_baseline:
-            continue
-        if threshold.group not in reports:
-            reports[threshold.group] = compare_runs(
-                baseline, candidate, options, group=threshold.group
-            )
-        rows.append(evaluate_delta(threshold, reports[threshold.group]))
-    return GateReport(rows=tuple(rows))
-
-
-def evaluate_gate_with_baseline(
-    summary: Summary,
-    candidate: Sequence[CaseResult],
-    baseline: Sequence[CaseResult] | None,
-    thresholds: Sequence[Threshold],
-    options: CompareOptions | None = None,
-) -> GateReport:
-    """The whole gate, rows in threshold order.
-
-    Absolute thresholds are judged by :func:`~mathif_pytest.gate.evaluate_gate` on ``summary``
-    (the candidate's), delta thresholds by :func:`evaluate_delta_gate` against ``baseline``.
-    Without a baseline, delta thresholds fail with "pass --mathif-baseline" (as
-    :func:`~mathif_pytest.gate.evaluate_gate` reports them).
-    """
-    if baseline is None:
-        return evaluate_gate(summary, thresholds)
-    deltas = iter(evaluate_delta_gate(baseline, candidate, thresholds, options).rows)
-    plain = [t for t in thresholds if not t.relative_to_baseline]
-    absolute = iter(evaluate_gate(summary, plain).rows)
-    rows = [next(deltas) if t.relative_to_baseline else next(absolute) for t in thresholds]
-    return GateReport(rows=tuple(rows))

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from mathif_pytest.compare.bootstrap import bootstrap_means, percentile_bounds
 from mathif_pytest.compare.exact import PairedTest, mcnemar_test, sign_flip_test
 from mathif_pytest.compare.flips import Flip, count_flips, find_flips, flips_by_constraint
-from mathif_pytest.compare.power import paired_mde
+from mathif_pytest.compare.pairing import Pairing, pair_samples
+from mathif_pytest.compare.power_model import DEFAULT_POWER, PowerModel, row_power
 from mathif_pytest.gate import DELTA_METRICS
 from mathif_pytest.results import CaseResult
 
-__all__ = ["CompareOptions", "ComparisonReport", "MetricDelta", "compare_runs"]
+__all__ = [
+    "CompareOptions",
+    "ComparisonReport",
+    "MetricDelta",
+    "compare_runs",
+    "prompt_units",
+    "prompt_value",
+]
 
 _Key = tuple[str, bool]
 
@@ -57,7 +65,9 @@ class MetricDelta:
         test: the exact paired test of "no change".
         regressed, improved: prompts whose value fell / rose.
         mean_square: mean of the squared per-prompt differences (the discordant share when each
-            prompt has one 0/1 outcome per run); drives :meth:`detectable_drop`.
+            prompt has one 0/1 outcome per run).
+        model: the runs as the power computations see them (:meth:`detectable_drop`).
+        draws: the bootstrap deltas (not part of equality, repr or the JSON form).
     """
 
     metric: str
@@ -73,17 +83,38 @@ class MetricDelta:
     regressed: int
     improved: int
     mean_square: float
+    model: PowerModel
+    draws: Any = field(default=None, repr=False, compare=False)
 
     @property
     def p_value(self) -> float:
         """The two-sided exact p-value of "no change"."""
         return self.test.p_two_sided
 
+    def bootstrap_p(self, margin: float, *, below: bool) -> float:
+        """The bootstrap p-value of the margin: the share of resampled deltas at or above it.
+
+        ``below=True`` gives the share at or below it instead. Small when the margin lies far
+        in that tail (the one-sided test of "delta >= margin", resp. "delta <= margin").
+        """
+        import numpy as np
+
+        draws = np.asarray(self.draws, dtype=np.float64)
+        draws = draws[~np.isnan(draws)]
+        if not len(draws):
+            return 1.0
+        hits = draws <= margin + 1e-9 if below else draws >= margin - 1e-9
+        return float(np.count_nonzero(hits)) / len(draws)
+
     def detectable_drop(
-        self, *, margin: float = 0.0, alpha: float = 0.05, power: float = 0.8
-    ) -> float:
-        """The drop a delta gate with this margin catches at this power (:func:`paired_mde`)."""
-        return paired_mde(self.prompts, self.mean_square, margin=margin, alpha=alpha, power=power)
+        self, *, margin: float = 0.0, alpha: float = 0.05, power: float = DEFAULT_POWER
+    ) -> float | None:
+        """The drop a lone ``delta >= margin`` row at level alpha catches with this power.
+
+        See :func:`~mathif_pytest.compare.power_model.row_power`; None when no drop is.
+        """
+        statement = row_power(self.model, margin=min(margin, 0.0), level=alpha, target=power)
+        return statement.detectable_drop
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields (the test nested), plus the 80%-power drop."""
@@ -114,6 +145,8 @@ class ComparisonReport:
         group: the group compared (a source, level or constraint id), None for all prompts.
         options: the alpha, resamples and seed used.
         shared, only_baseline, only_candidate: prompt counts of the pairing.
+        pairing: how samples were paired within prompts (all of them, or the sample indices
+            both runs share when their sample counts differ).
         deltas: one :class:`MetricDelta` per applicable metric (hard and soft accuracy only on
             constrained prompts), in :data:`~mathif_pytest.gate.DELTA_METRICS` order.
         flips: the samples (paired by index) whose hard verdict or correctness changed.
@@ -126,6 +159,7 @@ class ComparisonReport:
     shared: int
     only_baseline: int
     only_candidate: int
+    pairing: Pairing
     deltas: tuple[MetricDelta, ...]
     flips: tuple[Flip, ...]
 
@@ -151,6 +185,7 @@ class ComparisonReport:
                 "only_baseline": self.only_baseline,
                 "only_candidate": self.only_candidate,
             },
+            "pairing": self.pairing.to_dict(),
             "metrics": {d.metric: d.to_dict() for d in self.deltas},
             "flip_counts": self.flip_counts(),
             "flips_by_constraint": flips_by_constraint(self.flips),
@@ -169,7 +204,10 @@ def compare_runs(
     """Compare a candidate run with a baseline run on the prompts both share.
 
     Prompts pair by ``(uid, constrained)``; with several samples per prompt each run's value of a
-    prompt is the mean over its samples (as in :func:`~mathif_pytest.stats.summarize`). Each
+    prompt is the mean over its samples (as in :func:`~mathif_pytest.stats.summarize`). When
+    the runs drew different samples of a prompt (1 against 8), only the sample indices both
+    have are compared (:func:`~mathif_pytest.compare.pairing.pair_samples`), which keeps the
+    exact tests exact: a prompt's two values are then exchangeable under "no change". Each
     metric gets the exact paired test (:func:`~mathif_pytest.compare.exact.paired_test`: McNemar
     for one 0/1 outcome per prompt, else the sign-flip test of per-prompt means) and a paired
     bootstrap over prompts (one set of seeded resamples shared by the three metrics).
@@ -182,7 +220,10 @@ def compare_runs(
         labels: names of the two runs for messages and tables.
     """
     options = options or CompareOptions()
-    base, cand = _units(baseline, group), _units(candidate, group)
+    base, cand = prompt_units(baseline, group), prompt_units(candidate, group)
+    only_baseline = len(base.keys() - cand.keys())
+    only_candidate = len(cand.keys() - base.keys())
+    base, cand, pairing = pair_samples(base, cand)
     keys = sorted(base.keys() & cand.keys())
     deltas = _deltas(keys, base, cand, options)
     pairs = [(b, c) for k in keys for b, c in _paired_samples(base[k], cand[k])]
@@ -192,14 +233,16 @@ def compare_runs(
         group=group,
         options=options,
         shared=len(keys),
-        only_baseline=len(base.keys() - cand.keys()),
-        only_candidate=len(cand.keys() - base.keys()),
+        only_baseline=only_baseline,
+        only_candidate=only_candidate,
+        pairing=pairing,
         deltas=deltas,
         flips=find_flips(pairs),
     )
 
 
-def _units(cases: Sequence[CaseResult], group: str | None) -> dict[_Key, list[CaseResult]]:
+def prompt_units(cases: Sequence[CaseResult], group: str | None) -> dict[_Key, list[CaseResult]]:
+    """A run's responses per prompt ``(uid, constrained)``, restricted to a group (None: all)."""
     units: dict[_Key, list[CaseResult]] = defaultdict(list)
     for case in cases:
         if group is None or group in (case.source, case.level) or group in case.constraint_ids:
@@ -218,7 +261,8 @@ def _paired_samples(
 _Value = tuple[int, int]
 
 
-def _prompt_value(cases: list[CaseResult], metric: str) -> _Value:
+def prompt_value(cases: list[CaseResult], metric: str) -> _Value:
+    """A prompt's metric as an exact fraction ``(successes, units)`` over its responses."""
     if metric == "correctness":
         return sum(c.correct for c in cases), len(cases)
     if metric == "hard_accuracy":
@@ -241,7 +285,7 @@ def _deltas(
     if not keys:
         return ()
     values = {
-        k: {m: (_prompt_value(base[k], m), _prompt_value(cand[k], m)) for m in DELTA_METRICS}
+        k: {m: (prompt_value(base[k], m), prompt_value(cand[k], m)) for m in DELTA_METRICS}
         for k in keys
     }
     weights = [[float(_applies(k, m)) for m in DELTA_METRICS] for k in keys]
@@ -250,16 +294,21 @@ def _deltas(
         for k in keys
     ]
     draws = bootstrap_means(differences, weights, resamples=options.resamples, seed=options.seed)
+    samples = Counter(len(base[k]) for k in keys).most_common(1)[0][0]
     out = []
     for column, metric in enumerate(DELTA_METRICS):
         pairs = [values[k][metric] for k in keys if _applies(k, metric)]
         if pairs:
-            out.append(_metric_delta(metric, pairs, draws[:, column], options))
+            out.append(_metric_delta(metric, pairs, draws[:, column], options, samples))
     return tuple(out)
 
 
 def _metric_delta(
-    metric: str, pairs: list[tuple[_Value, _Value]], draws: Any, options: CompareOptions
+    metric: str,
+    pairs: list[tuple[_Value, _Value]],
+    draws: Any,
+    options: CompareOptions,
+    samples: int,
 ) -> MetricDelta:
     n = len(pairs)
     baseline = [b[0] / b[1] for b, _ in pairs]
@@ -280,6 +329,8 @@ def _metric_delta(
         regressed=sum(d < 0 for d in diffs),
         improved=sum(d > 0 for d in diffs),
         mean_square=math.fsum(d * d for d in diffs) / n,
+        model=PowerModel.from_pairs(metric, pairs, samples),
+        draws=draws,
     )
 
 

@@ -1,4 +1,7 @@
-"""Minimum detectable effects: the smallest drop a gate of this run's size catches at 80% power."""
+"""What an absolute threshold can tell apart: the drop between two unpaired runs of this size.
+
+The power of ``delta.*`` rows, which pair the runs, is per row: :mod:`.power_model`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,9 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mathif_pytest.compare.paired import ComparisonReport
     from mathif_pytest.stats import Summary
 
-__all__ = ["describe_power", "format_mde", "paired_mde", "unpaired_mde"]
+__all__ = ["describe_power", "format_mde", "unpaired_mde"]
 
 _DISPLAY = {
     "hard_accuracy": "hard-accuracy",
@@ -54,49 +56,6 @@ def _smallest_root(excess: Callable[[float], float], low: float, high: float) ->
     return high
 
 
-def paired_mde(
-    prompts: int,
-    discordance: float,
-    *,
-    margin: float = 0.0,
-    alpha: float = 0.05,
-    power: float = 0.8,
-) -> float:
-    """The drop (baseline - candidate) a paired delta gate detects with the given power.
-
-    The gate fails when the one-sided ``1 - alpha`` upper bound of delta, about
-    ``delta_hat + z(1-alpha) * sd / sqrt(n)``, falls below ``margin``. Solving
-    ``P(fail) = power`` gives ``drop = |margin| + (z(1-alpha) + z(power)) * sd / sqrt(n)``
-    (normal approximation), where ``sd**2 = E[d**2] - drop**2`` is the spread of the per-prompt
-    differences ``d`` under that drop. ``E[d**2]`` is at least the drop itself (a prompt that
-    regresses moves by at most 1), so it is taken as ``max(discordance, drop)``; the smallest
-    drop that satisfies the equation is returned.
-
-    Args:
-        prompts: paired prompts.
-        discordance: the mean of the squared per-prompt differences; with one sample per prompt
-            that is the share of prompts whose outcome differs between the runs (observed from
-            a comparison, or guessed, e.g. 0.2, before there is one).
-        margin: the gate's margin (``delta.hard_accuracy>=-0.02`` has margin -0.02); a drop
-            must exceed it to count.
-        alpha: the gate's level.
-        power: the wanted probability that the gate fails.
-
-    Returns:
-        The detectable drop as a fraction (0.05 is 5 points), at most 1 (1: no drop is
-        detectable with so few prompts).
-    """
-    _check(prompts, alpha, power)
-    factor = (_z(1 - alpha) + _z(power)) / math.sqrt(prompts)
-    base = min(max(-margin, 0.0), 1.0)
-
-    def excess(drop: float) -> float:
-        spread = max(max(discordance, drop) - drop * drop, 0.0)
-        return base + factor * math.sqrt(spread) - drop
-
-    return _smallest_root(excess, base, 1.0)
-
-
 def unpaired_mde(
     prompts: int, base_rate: float, *, alpha: float = 0.05, power: float = 0.8
 ) -> float:
@@ -137,26 +96,13 @@ def format_mde(metric: str, prompts: int, drop: float, power: float = 0.8) -> st
     )
 
 
-def describe_power(
-    summary: Summary,
-    report: ComparisonReport | None = None,
-    *,
-    metric: str = "hard_accuracy",
-    margin: float = 0.0,
-    alpha: float = 0.05,
-) -> str:
-    """The terminal summary's power line for one metric ("" when the metric does not apply).
+def describe_power(summary: Summary, *, metric: str = "hard_accuracy", alpha: float = 0.05) -> str:
+    """The power line of a gate without ``delta.*`` rows ("" when the metric does not apply).
 
-    With a comparison, the paired MDE from its observed discordance (what the delta gate with
-    this margin catches); without one, the unpaired MDE of two independent runs of this size at
-    this run's rate (what an absolute threshold can tell apart from a rerun).
+    The unpaired MDE of two independent runs of this size at this run's rate: what an absolute
+    threshold can tell apart from a rerun. Gates with ``delta.*`` rows state each row's own
+    power instead (:attr:`~mathif_pytest.gate_evidence.RowTest.power`).
     """
-    delta = report.metric(metric) if report is not None else None
-    # With no discordant prompt yet (identical runs) the paired variance is 0 and the paired
-    # formula would claim any drop is detectable: fall back to the unpaired statement.
-    if delta is not None and delta.prompts and delta.mean_square > 0:
-        drop = delta.detectable_drop(margin=margin, alpha=alpha)
-        return f"{format_mde(metric, delta.prompts, drop)} (paired with the baseline)"
     rate = summary.overall.metric(metric)
     if rate is None or rate.n == 0:
         return ""

@@ -104,6 +104,10 @@ def _overall(sweep: Sweep) -> Table:
     )
 
 
+def _mde(drop: float | None) -> str:
+    return "none" if drop is None else f"{100 * drop:.1f}"
+
+
 def _pair(report: ComparisonReport) -> str:
     return f"{report.baseline} -> {report.candidate}"
 
@@ -121,7 +125,7 @@ def _paired(sweep: Sweep) -> Table:
                     _p(d.test.p_two_sided),
                     d.test.method,
                     f"{d.regressed} / {d.improved}",
-                    f"{100 * d.detectable_drop(alpha=report.options.alpha):.1f}",
+                    _mde(d.detectable_drop(alpha=report.options.alpha)),
                 )
             )
     alpha = sweep.comparisons[0].options.alpha
@@ -129,7 +133,7 @@ def _paired(sweep: Sweep) -> Table:
         f"delta = later - earlier in points, {1 - alpha:.0%} paired-bootstrap interval over "
         f"prompts ({sweep.comparisons[0].options.resamples} resamples, seed "
         f"{sweep.comparisons[0].options.seed}); p: exact two-sided paired test; MDE: drop "
-        f"detectable at 80% power, one-sided alpha {alpha:g}"
+        f"a lone delta >= 0 row at level {alpha:g} detects with 80% power (none: no drop)"
     )
     return Table(
         title="Paired comparisons of neighbouring checkpoints",

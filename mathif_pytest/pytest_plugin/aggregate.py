@@ -17,7 +17,7 @@ from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import Summary, summarize
 
 if TYPE_CHECKING:
-    from mathif_pytest.compare import ComparisonReport
+    from mathif_pytest.compare import ComparisonReport, GateOptions
 
 __all__ = ["RunAggregator", "RunReport", "SuiteReport"]
 
@@ -35,7 +35,9 @@ class SuiteReport:
         errors: uids that errored (no response, backend failure, crash).
         comparison: the paired comparison with ``--mathif-baseline`` (quarantined uids left out
             of both runs), None without a baseline.
-        power: what the gate can detect at this run size (minimum detectable effect), or "".
+        power: for a gate without ``delta.*`` rows, what two unpaired runs of this size can
+            tell apart (minimum detectable effect), or "". Delta rows carry their own power
+            (``row.test.power``).
     """
 
     name: str
@@ -65,7 +67,8 @@ class RunReport:
 
 @dataclass(slots=True)
 class _SuiteState:
-    cases: dict[tuple[str, int], CaseResult] = field(default_factory=dict)
+    # Keyed by (uid, constrained, sample): a run with and without constraints asks each uid twice.
+    cases: dict[tuple[str, bool, int], CaseResult] = field(default_factory=dict)
     quarantined: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
 
@@ -87,7 +90,7 @@ class RunAggregator:
         """Record a MathIF case that ran to its verdict (passed or failed)."""
         state = self.suites.setdefault(suite, _SuiteState())
         for case in cases:
-            state.cases[(case.uid, case.sample)] = case
+            state.cases[(case.uid, case.constrained, case.sample)] = case
         if quarantined and cases:
             state.quarantined.add(cases[0].uid)
         self.mathif_cases += 1
@@ -123,8 +126,10 @@ class RunAggregator:
         Args:
             pytest_status: what pytest would return on its own.
             gates: suite name → thresholds.
-            policy: ``max_ungradable`` (fraction), ``strict`` (bool) and ``alpha`` (the
-                significance level of ``delta.*`` thresholds).
+            policy: ``max_ungradable`` (fraction), ``strict`` (bool), and how tested rows are
+                judged: ``alpha`` (family-wise level), ``correction`` (``holm``/``none``),
+                ``absolute`` (``point``/``significant``), ``min_power`` and
+                ``min_power_drop`` (see :class:`~mathif_pytest.compare.GateOptions`).
             baseline: a previous run's cases, for the paired comparison and ``delta.*``.
         """
         reports = tuple(
@@ -161,15 +166,18 @@ def _suite_report(
     gated = [c for c in cases if c.uid not in state.quarantined]
     summary = summarize(gated)
     comparison = None
-    if baseline is None and not any(t.relative_to_baseline for t in thresholds):
+    tested = any(t.relative_to_baseline for t in thresholds) or policy.get("absolute") == (
+        "significant"
+    )
+    if baseline is None and not tested:
         gate = evaluate_gate(summary, thresholds)
     else:
-        from mathif_pytest.compare import CompareOptions, compare_runs, evaluate_gate_with_baseline
+        from mathif_pytest.compare import compare_runs, evaluate_gate_with_baseline
 
-        options = CompareOptions(alpha=float(policy.get("alpha", 0.05)))
+        options = _gate_options(policy)
         kept = None if baseline is None else [c for c in baseline if c.uid not in state.quarantined]
         gate = evaluate_gate_with_baseline(summary, gated, kept, thresholds, options)
-        comparison = None if kept is None else compare_runs(kept, gated, options)
+        comparison = None if kept is None else compare_runs(kept, gated, options.compare)
     return SuiteReport(
         name=name,
         summary=summary,
@@ -178,16 +186,31 @@ def _suite_report(
         quarantined=tuple(sorted(state.quarantined)),
         errors=tuple(state.errors),
         comparison=comparison,
-        power=_power_line(summary, comparison, policy),
+        power=_power_line(summary, thresholds, policy),
+    )
+
+
+def _gate_options(policy: Mapping[str, Any]) -> GateOptions:
+    from mathif_pytest.compare import CompareOptions, GateOptions
+
+    min_power, drop = policy.get("min_power"), policy.get("min_power_drop")
+    return GateOptions(
+        compare=CompareOptions(alpha=float(policy.get("alpha", 0.05))),
+        correction=str(policy.get("correction", "holm")),
+        absolute=str(policy.get("absolute", "point")),
+        min_power=None if min_power is None else float(min_power),
+        min_power_drop=None if drop is None else float(drop),
     )
 
 
 def _power_line(
-    summary: Summary, comparison: ComparisonReport | None, policy: Mapping[str, Any]
+    summary: Summary, thresholds: Sequence[Threshold], policy: Mapping[str, Any]
 ) -> str:
+    if any(t.relative_to_baseline for t in thresholds):
+        return ""  # each delta row states its own power
     from mathif_pytest.compare import describe_power
 
     try:
-        return describe_power(summary, comparison, alpha=float(policy.get("alpha", 0.05)))
+        return describe_power(summary, alpha=float(policy.get("alpha", 0.05)))
     except ValueError:  # too few prompts for the approximation
         return ""

@@ -59,6 +59,37 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a significance level in (0, 0.5), e.g. 0.05"
+        )
+    return value
+
+
+def _min_power(text: str) -> tuple[float, float | None]:
+    power_text, _, drop_text = text.partition("@")
+    try:
+        power = float(power_text)
+        drop = (
+            None
+            if not drop_text
+            else float(drop_text.rstrip("%")) / (100 if drop_text.endswith("%") else 1)
+        )
+    except ValueError:
+        power, drop = -1.0, None
+    if not 0 < power < 1 or (drop is not None and not 0 < drop <= 1):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not POWER or POWER@DROP with POWER in (0, 1) and DROP in (0, 1], "
+            "e.g. 0.8 or 0.8@0.05 (80% power against a 5-point drop)"
+        )
+    return power, drop
+
+
 def _seed(text: str) -> str:
     # Kept as text: None must stay "not given" so that a suite's seed can apply.
     if text.lower() != "none":
@@ -267,10 +298,34 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-alpha",
-        type=_fraction,
+        type=_level,
         default=None,
         metavar="ALPHA",
-        help="significance level of the paired tests behind delta.* thresholds [0.05].",
+        help="family-wise level of the gate's tested rows: every delta.* row (and absolute rows "
+        "with --mathif-absolute significant), Holm-adjusted together [0.05].",
+    )
+    add(
+        "--mathif-row-alpha",
+        type=_level,
+        default=None,
+        metavar="ALPHA",
+        help="test each tested row at this level on its own instead (no family-wise control: "
+        "false alarms grow with the number of rows).",
+    )
+    add(
+        "--mathif-min-power",
+        type=_min_power,
+        default=None,
+        metavar="POWER[@DROP]",
+        help="fail a delta.* row whose test cannot reach this power: against any drop up to "
+        "losing everything, or against DROP (e.g. 0.8@0.05) [off: such rows pass and say so].",
+    )
+    add(
+        "--mathif-absolute",
+        choices=("point", "significant"),
+        default=None,
+        help="absolute thresholds compare the point estimate (point), or fail only when the "
+        "rate is significantly past the bound (significant) [point].",
     )
     parser.addini("mathif_data", "default for --mathif-data", default=None)
     parser.addini(
@@ -320,7 +375,22 @@ class Settings:
     strict: bool = False
     baseline: Path | None = None
     alpha: float = 0.05
+    alpha_given: bool = False
+    row_alpha: float | None = None
+    min_power: float | None = None
+    min_power_drop: float | None = None
+    absolute: str = "point"
     active: bool = False
+
+    def gate_policy(self) -> dict[str, Any]:
+        """How the gate's tested rows are judged, as :meth:`RunAggregator.finish` reads it."""
+        return {
+            "alpha": self.alpha if self.row_alpha is None else self.row_alpha,
+            "correction": "holm" if self.row_alpha is None else "none",
+            "absolute": self.absolute,
+            "min_power": self.min_power,
+            "min_power_drop": self.min_power_drop,
+        }
 
     def sampling_overrides(self) -> dict[str, Any]:
         """The sampling values set on the command line."""
@@ -356,6 +426,12 @@ def resolve_settings(config: pytest.Config) -> Settings:
         or str(_project_dir(config) / DEFAULT_STORE)
     )
     seed_text = opt.mathif_seed
+    if opt.mathif_alpha is not None and opt.mathif_row_alpha is not None:
+        raise pytest.UsageError(
+            "--mathif-alpha (family-wise) and --mathif-row-alpha (per row) exclude each other; "
+            "give one"
+        )
+    min_power, min_power_drop = opt.mathif_min_power or (None, None)
     return Settings(
         model=opt.mathif_model,
         suites=tuple(opt.mathif_suite),
@@ -384,6 +460,11 @@ def resolve_settings(config: pytest.Config) -> Settings:
         strict=opt.mathif_strict,
         baseline=Path(opt.mathif_baseline) if opt.mathif_baseline else None,
         alpha=0.05 if opt.mathif_alpha is None else opt.mathif_alpha,
+        alpha_given=opt.mathif_alpha is not None,
+        row_alpha=opt.mathif_row_alpha,
+        min_power=min_power,
+        min_power_drop=min_power_drop,
+        absolute=opt.mathif_absolute or "point",
         active=_any_mathif_option(opt),
     )
 

@@ -40,15 +40,7 @@ def run_document(report: RunReport, settings: Settings, config: pytest.Config) -
     document["suites"] = {
         s.name: {
             "summary": s.summary.to_dict(),
-            "gate": [
-                {
-                    "threshold": row.threshold.text,
-                    "passed": row.passed,
-                    "observed": None if row.rate is None else row.rate.to_dict(),
-                    "reason": row.reason,
-                }
-                for row in s.gate.rows
-            ],
+            "gate": [row.to_dict() for row in s.gate.rows],
             "gate_passed": s.gate.passed,
             "quarantined": list(s.quarantined),
             "errors": list(s.errors),

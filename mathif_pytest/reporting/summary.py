@@ -64,6 +64,8 @@ def _gate_lines(gate: GateReport) -> list[str]:
             f"  {t.label:<34} {t.op} {t.value:<6g} observed {observed:<24} {count:>9}  "
             f"{verdict}{reason}"
         )
+        if row.test is not None:  # a tested row: its p-values, family, power, pairing
+            lines.append(f"      {row.reason}")
     return lines
 
 

@@ -77,9 +77,10 @@ def multisample_stats(cases: Sequence[CaseResult]) -> dict[str, Any]:
     """
     from mathif_pytest.multisample import avg_at_n, clustered_rate, pass_at_k, pass_hat_k
 
-    per_prompt: dict[str, int] = {}
+    per_prompt: dict[tuple[str, bool], int] = {}
     for case in cases:
-        per_prompt[case.uid] = per_prompt.get(case.uid, 0) + 1
+        key = (case.uid, case.constrained)  # with and without constraints: two prompts
+        per_prompt[key] = per_prompt.get(key, 0) + 1
     k = min(per_prompt.values(), default=1)
     if k < 2:
         return {}

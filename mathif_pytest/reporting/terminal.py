@@ -39,6 +39,7 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
     flags += [f"--mathif-engine-arg {k}={v}" for k, v in settings.engine_args.items()]
     if settings.no_constraints:
         flags.append("--mathif-no-constraints")
+    flags += _gate_flags(settings)
     from mathif_pytest import __version__
 
     return [
@@ -46,6 +47,19 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
         + (" (rescore only: no model is loaded)" if settings.rescore else ""),
         "mathif reproduce: pytest " + " ".join(str(a) for a in config.args) + " " + " ".join(flags),
     ]
+
+
+def _gate_flags(settings: Settings) -> list[str]:
+    """The flags that change how the gate's tested rows are judged, as given."""
+    flags = [f"--mathif-alpha {settings.alpha:g}"] if settings.alpha_given else []
+    if settings.row_alpha is not None:
+        flags.append(f"--mathif-row-alpha {settings.row_alpha:g}")
+    if settings.min_power is not None:
+        drop = "" if settings.min_power_drop is None else f"@{settings.min_power_drop:g}"
+        flags.append(f"--mathif-min-power {settings.min_power:g}{drop}")
+    if settings.absolute != "point":
+        flags.append(f"--mathif-absolute {settings.absolute}")
+    return flags
 
 
 class MathIFReporter:
@@ -94,7 +108,7 @@ class MathIFReporter:
         policy = {
             "max_ungradable": settings.max_ungradable,
             "strict": settings.strict,
-            "alpha": settings.alpha,
+            **settings.gate_policy(),
         }
         self.report = self.aggregator.finish(int(exitstatus), gates, policy, self.baseline)
         session.exitstatus = self.report.exit_status

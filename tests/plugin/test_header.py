@@ -38,3 +38,24 @@ def test_the_header_shows_a_line_that_reproduces_the_run(
             f"mathif reproduce: pytest * --model {replay} --mathif-temperature 0.6 --mathif-seed 7",
         ]
     )
+
+
+def test_the_header_reproduces_how_the_gate_judges_its_tested_rows(
+    pytester: pytest.Pytester, suite: Callable[..., Path], write_replay: Callable[..., Path]
+) -> None:
+    suite()
+    result = pytester.runpytest(
+        "--model",
+        str(write_replay()),
+        "--mathif-row-alpha=0.01",
+        "--mathif-min-power=0.8@5%",
+        "--mathif-absolute=significant",
+        f"--mathif-store={pytester.path / 's.sqlite'}",
+        "--collect-only",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "mathif reproduce: pytest * --mathif-row-alpha 0.01 --mathif-min-power 0.8@0.05 "
+            "--mathif-absolute significant"
+        ]
+    )

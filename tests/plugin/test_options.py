@@ -64,3 +64,21 @@ def test_bad_ini_gate_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*ini mathif_gate*not a gate expression*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mathif-alpha=0.05", "--mathif-row-alpha=0.01"], "*exclude each other*"),
+        (["--mathif-min-power=1.5"], "*POWER or POWER@DROP*"),
+        (["--mathif-min-power=0.8@0"], "*POWER or POWER@DROP*"),
+        (["--mathif-alpha=0.7"], "*significance level in (0, 0.5)*"),
+    ],
+    ids=["alpha-and-row-alpha", "power-above-one", "zero-drop", "alpha-too-large"],
+)
+def test_bad_gate_statistics_options_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])

@@ -1,9 +1,11 @@
-"""The delta gate: parsing, the rule, and its false-alarm rate and power on simulated replays.
+"""The delta gate: parsing, the rule, must-improve margins, tiny groups, false-alarm rates.
 
 Replays: each prompt has a per-sample probability of having all its constraints followed (drawn
 once from a U-shaped Beta(0.4, 0.6), like real models: many prompts always or never followed);
 a replay draws one Bernoulli outcome per prompt. Two replays of the same probabilities are two
 runs of the same checkpoint with different sampling seeds: the gate must not flake on them.
+Rates are measured on 4,000 replay pairs and compared with alpha, or with the exact engine's
+prediction, plus at most one Monte Carlo standard error.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from _factories import case
+from _gate_replicates import gate_fails
 
 from mathif_pytest.compare import (
     CompareOptions,
+    GateOptions,
     compare_runs,
     evaluate_delta,
     evaluate_gate_with_baseline,
-    paired_mde,
-    significant_shortfall,
+    no_worse_fails,
 )
-from mathif_pytest.compare.bootstrap import bootstrap_means
-from mathif_pytest.compare.exact import mcnemar_test
+from mathif_pytest.compare.power_exact import BinaryRule, binary_power
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import evaluate_gate, parse_threshold
 from mathif_pytest.results import CaseResult
@@ -32,9 +34,11 @@ from mathif_pytest.stats import summarize
 
 PROMPTS = 420
 ALPHA = 0.05
-REPLICATES = 400
-#: Three standard errors of a rate of alpha over REPLICATES pairs.
-SLACK = 3 * math.sqrt(ALPHA * (1 - ALPHA) / REPLICATES)
+REPLICATES = 4_000
+
+
+def _standard_error(rate: float) -> float:
+    return math.sqrt(max(rate, 1 / REPLICATES) * (1 - rate) / REPLICATES)
 
 
 def _probabilities(n: int = PROMPTS, seed: int = 3) -> np.ndarray:
@@ -60,25 +64,18 @@ def _fails(base: list[CaseResult], cand: list[CaseResult], text: str) -> bool:
     return not gate.passed
 
 
-def _batch_false_alarms(
-    p_base: np.ndarray, p_cand: np.ndarray, margin: float, seed: int
-) -> np.ndarray:
-    """The gate's verdict on REPLICATES independent replay pairs, vectorised.
-
-    The same pieces as :func:`compare_runs` + :func:`evaluate_delta`: one bootstrap call serves
-    every replicate (same seed, so each replicate sees exactly the resamples a single comparison
-    would), McNemar per replicate, and the same rule.
-    """
+def _batch_fails(p_base: np.ndarray, p_cand: np.ndarray, margin: float, seed: int) -> np.ndarray:
+    """The gate's verdict on REPLICATES independent replay pairs (see ``_gate_replicates``)."""
     rng = np.random.default_rng(seed)
-    base = rng.random((REPLICATES, len(p_base))) < p_base
-    cand = rng.random((REPLICATES, len(p_cand))) < p_cand
-    diffs = cand.astype(float) - base.astype(float)
-    upper = np.quantile(bootstrap_means(diffs.T, resamples=10_000, seed=0), 1 - ALPHA, axis=0)
-    fails = []
-    for row, bound in zip(diffs, upper, strict=True):
-        test = mcnemar_test(regressed=int((row < 0).sum()), improved=int((row > 0).sum()))
-        fails.append(significant_shortfall(row.mean(), bound, test.p_regression, margin, ALPHA))
-    return np.array(fails)
+    base = (rng.random((REPLICATES, len(p_base))) < p_base).astype(np.int64)
+    cand = (rng.random((REPLICATES, len(p_cand))) < p_cand).astype(np.int64)
+    return gate_fails(base, cand, np.ones(len(p_base), dtype=np.int64), margin, ALPHA)
+
+
+def _predicted(p: np.ndarray, margin: float, drop: float) -> float:
+    """The exact engine's rejection rate of the same rule (prompts drawn from ``p``'s spread)."""
+    rule = BinaryRule.build(len(p), margin, ALPHA)
+    return binary_power(rule, float(np.mean(2 * p * (1 - p))), float(p.mean()), drop)
 
 
 @pytest.mark.parametrize(
@@ -133,20 +130,19 @@ def test_a_delta_threshold_without_a_baseline_fails_asking_for_one() -> None:
 
 
 @pytest.mark.parametrize(
-    ("estimate", "upper", "p", "margin", "fails"),
+    ("estimate", "bootstrap_p", "exact_p", "fails"),
     [
-        (-0.05, -0.03, 0.001, -0.02, True),
-        (-0.05, -0.01, 0.001, -0.02, False),  # bound not below the margin
-        (-0.01, -0.03, 0.001, -0.02, False),  # observed within the margin
-        (-0.05, -0.03, 0.2, -0.02, False),  # the exact test of "no regression" does not reject
-        (0.01, 0.03, 0.9, 0.05, True),  # a positive margin: no exact-test condition
+        (-0.05, 0.001, 0.001, True),
+        (-0.05, 0.2, 0.001, False),  # the bootstrap does not reject the margin
+        (-0.01, 0.001, 0.001, False),  # observed within the margin
+        (-0.05, 0.001, 0.2, False),  # the exact test of "no regression" does not reject
     ],
-    ids=["significant", "not-significant", "within-margin", "exact-test-vetoes", "positive-margin"],
+    ids=["significant", "bootstrap-does-not-reject", "within-margin", "exact-test-vetoes"],
 )
-def test_the_delta_rule_needs_every_condition(
-    estimate: float, upper: float, p: float, margin: float, fails: bool
+def test_a_no_worse_row_needs_every_condition(
+    estimate: float, bootstrap_p: float, exact_p: float, fails: bool
 ) -> None:
-    assert significant_shortfall(estimate, upper, p, margin, 0.05) is fails
+    assert no_worse_fails(estimate, bootstrap_p, exact_p, -0.02, 0.05) is fails
 
 
 def test_without_shared_prompts_a_delta_threshold_fails() -> None:
@@ -213,11 +209,11 @@ def test_the_batched_verdicts_are_the_single_comparison_verdicts() -> None:
     p = _probabilities()
     q = p * 0.85  # a real regression, so that both verdicts occur
     rng = np.random.default_rng(21)
-    base = rng.random((REPLICATES, PROMPTS)) < p
-    cand = rng.random((REPLICATES, PROMPTS)) < q
-    batch = _batch_false_alarms(p, q, -0.02, seed=21)
+    base = rng.random((8, PROMPTS)) < p
+    cand = rng.random((8, PROMPTS)) < q
+    batch = gate_fails(base.astype(int), cand.astype(int), np.ones(PROMPTS, int), -0.02, ALPHA)
     threshold = parse_threshold("delta.hard_accuracy>=-0.02")
-    for r in range(6):
+    for r in range(8):
         b = [case(f"p-{i}", (bool(x),)) for i, x in enumerate(base[r])]
         c = [case(f"p-{i}", (bool(x),)) for i, x in enumerate(cand[r])]
         row = evaluate_delta(threshold, compare_runs(b, c, CompareOptions()))
@@ -225,31 +221,108 @@ def test_the_batched_verdicts_are_the_single_comparison_verdicts() -> None:
     assert 0 < batch.mean() < 1
 
 
-def test_false_alarm_rate_of_null_pairs_is_at_most_alpha() -> None:
-    """400 pairs of replays with the same probabilities, at the strictest margin (0)."""
+def test_false_alarms_of_reruns_at_margin_zero_stay_below_alpha() -> None:
+    """Rows are never more likely to fail than McNemar alone, which is exact: <= alpha."""
     p = _probabilities()
-    rate = _batch_false_alarms(p, p, 0.0, seed=11).mean()
-    print(f"false-alarm rate, same probabilities, margin 0: {rate:.4f}")
-    assert rate <= ALPHA + SLACK
-    practical = _batch_false_alarms(p, p, -0.02, seed=12).mean()
-    print(f"false-alarm rate, same probabilities, margin -0.02: {practical:.4f}")
-    assert practical <= 0.02
+    rate = _batch_fails(p, p, 0.0, seed=11).mean()
+    predicted = _predicted(p, 0.0, 0.0)
+    print(f"false alarms, reruns, margin 0: {rate:.4f} (exact engine {predicted:.4f})")
+    assert rate <= ALPHA and predicted <= ALPHA
+    assert abs(rate - predicted) <= 2 * _standard_error(predicted)
 
 
-def test_false_alarm_rate_at_the_margin_itself_is_at_most_alpha() -> None:
+def test_false_alarms_of_reruns_at_a_two_point_margin_are_what_the_engine_says() -> None:
+    p = _probabilities()
+    rate = _batch_fails(p, p, -0.02, seed=12).mean()
+    predicted = _predicted(p, -0.02, 0.0)
+    print(f"false alarms, reruns, margin -0.02: {rate:.4f} (exact engine {predicted:.4f})")
+    assert predicted < 0.01
+    assert rate <= predicted + _standard_error(predicted)
+
+
+def test_false_alarms_at_the_margin_itself_are_at_most_alpha() -> None:
     """The hardest null: the candidate is worse by exactly the margin (delta = -0.02)."""
     p = _probabilities()
     q = p * (1 - 0.02 / p.mean())
-    rate = _batch_false_alarms(p, q, -0.02, seed=13).mean()
-    print(f"false-alarm rate at delta = margin = -0.02: {rate:.4f}")
-    assert rate <= ALPHA + SLACK
+    rate = _batch_fails(p, q, -0.02, seed=13).mean()
+    predicted = _predicted(p, -0.02, 0.02)
+    print(f"false alarms at delta = margin = -0.02: {rate:.4f} (exact engine {predicted:.4f})")
+    assert predicted <= ALPHA
+    assert rate <= ALPHA + _standard_error(ALPHA)
 
 
-def test_power_at_the_minimum_detectable_effect_is_about_eighty_percent() -> None:
-    p = _probabilities()
-    discordance = float(np.mean(2 * p * (1 - p)))
-    drop = paired_mde(PROMPTS, discordance, margin=-0.02)
-    q = p * (1 - drop / p.mean())
-    power = _batch_false_alarms(p, q, -0.02, seed=14).mean()
-    print(f"MDE {drop:.4f} at margin -0.02; simulated power {power:.3f}")
-    assert 0.7 <= power <= 0.9
+def test_a_positive_margin_asks_for_an_improvement_and_never_calls_a_rerun_a_regression() -> None:
+    base = _replay(_probabilities(), seed=1)
+    (row,) = evaluate_gate_with_baseline(
+        summarize(base), base, base, [parse_threshold("delta.correctness>=0.05")]
+    ).rows
+    assert not row.passed and row.test is not None
+    assert (row.test.kind, row.test.null) == ("must-improve", "delta <= +0.05")
+    assert "regression" not in row.reason and "no improvement beyond the margin" in row.reason
+    assert "write delta.correctness>=0 for 'no worse than the baseline'" in row.reason
+    improved = [_follow(c) for c in base]
+    (row,) = evaluate_gate_with_baseline(
+        summarize(improved), improved, base, [parse_threshold("delta.hard_accuracy>=0.05")]
+    ).rows
+    assert row.passed and "a significant improvement beyond the margin +5.00 pts" in row.reason
+
+
+def test_must_drop_is_the_mirror_image_of_must_improve() -> None:
+    base = _replay(_probabilities(), seed=1)
+    worse = [_violate(c) for c in base]
+    gate = evaluate_gate_with_baseline(
+        summarize(worse),
+        worse,
+        base,
+        [parse_threshold("delta.hard_accuracy<=-0.05"), parse_threshold("delta.hard_accuracy<0")],
+    )
+    assert [r.passed for r in gate.rows] == [True, True]
+    gate = evaluate_gate_with_baseline(
+        summarize(base), base, base, [parse_threshold("delta.hard_accuracy<=-0.05")]
+    )
+    assert not gate.passed and "no drop beyond the margin" in gate.rows[0].reason
+
+
+def _tiny_group() -> tuple[list[CaseResult], list[CaseResult]]:
+    """Four AIME prompts that go from 100% to 0%, in a run whose other prompts do not change."""
+    others = [case(f"g-{i}", (i % 2 == 0,), source="gsm8k") for i in range(40)]
+    base = others + [case(f"a-{i}", (True,), source="aime") for i in range(4)]
+    cand = others + [case(f"a-{i}", (False,), source="aime") for i in range(4)]
+    return base, cand
+
+
+def test_a_four_prompt_group_dropping_to_zero_is_reported_as_undetectable() -> None:
+    base, cand = _tiny_group()
+    threshold = parse_threshold("delta.hard_accuracy[aime]>=0")
+    (row,) = evaluate_gate_with_baseline(summarize(cand), cand, base, [threshold]).rows
+    assert row.passed and row.test is not None and row.test.power is not None
+    assert not row.test.power.detectable and row.test.power.max_power == 0.0
+    assert "undetectable: even losing everything (100.0 pts)" in row.reason
+    assert "--mathif-min-power fails such rows" in row.reason
+
+
+@pytest.mark.parametrize("min_power", [(0.8, None), (0.5, 0.5)], ids=["any-drop", "at-a-drop"])
+def test_with_a_minimum_power_an_undetectable_group_fails(
+    min_power: tuple[float, float | None],
+) -> None:
+    base, cand = _tiny_group()
+    options = GateOptions(min_power=min_power[0], min_power_drop=min_power[1])
+    thresholds = [parse_threshold("delta.hard_accuracy[aime]>=0")]
+    (row,) = evaluate_gate_with_baseline(summarize(cand), cand, base, thresholds, options).rows
+    assert not row.passed and row.test is not None and row.test.underpowered
+    assert "FAILS --mathif-min-power" in row.reason
+    # The same option passes a row that can detect a drop (the 40 unchanged prompts).
+    overall = [parse_threshold("delta.correctness[gsm8k]>=0")]
+    (row,) = evaluate_gate_with_baseline(summarize(cand), cand, base, overall, options).rows
+    assert row.test is not None and row.test.power is not None and row.test.power.detectable
+    assert row.passed and not row.test.underpowered
+
+
+def test_a_no_rise_row_states_its_power_against_a_rise() -> None:
+    base = _replay(_probabilities(), seed=1)
+    (row,) = evaluate_gate_with_baseline(
+        summarize(base), base, base, [parse_threshold("delta.hard_accuracy<=0.02")]
+    ).rows
+    assert row.passed and row.test is not None and row.test.power is not None
+    assert row.test.power.change == "rise" and "against a rise of" in row.reason
+    assert row.test.power.max_drop == pytest.approx(1 - summarize(base).overall.hard_accuracy.value)  # type: ignore[union-attr]

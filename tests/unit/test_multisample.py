@@ -3,12 +3,15 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from _factories import case
 from _synthetic_runs import synthetic_run
+from statsmodels.stats.weightstats import DescrStatsW
 
-from mathif_pytest.compare import compare_runs, describe_power, format_mde, paired_mde, unpaired_mde
+from mathif_pytest.compare import describe_power, format_mde, unpaired_mde
 from mathif_pytest.errors import MathIFError
 from mathif_pytest.multisample import (
     avg_at_n,
@@ -17,9 +20,10 @@ from mathif_pytest.multisample import (
     pass_at_k,
     pass_hat_k,
     per_sample_rate,
+    prompt_outcomes,
 )
 from mathif_pytest.results import CaseResult
-from mathif_pytest.stats import summarize
+from mathif_pytest.stats import Rate, summarize
 
 
 def _samples(pattern: dict[str, list[bool]]) -> list[CaseResult]:
@@ -93,21 +97,6 @@ def test_cluster_bootstrap_widens_with_clustering() -> None:
     assert high - low > 1.3 * (naive.high - naive.low)
 
 
-def test_paired_mde_shrinks_with_more_prompts_and_adds_the_margin() -> None:
-    assert paired_mde(420, 0.2) < paired_mde(45, 0.2)
-    assert paired_mde(420, 0.2, margin=-0.02) == pytest.approx(
-        paired_mde(420, 0.2) + 0.02, abs=0.005
-    )
-    # The fixed point of drop = (z(0.95) + z(0.8)) * sd / sqrt(n), sd^2 = discordance - drop^2.
-    drop = paired_mde(45, 0.3)
-    assert drop == pytest.approx(2.486 * math.sqrt((0.3 - drop**2) / 45), abs=1e-3)
-    assert 0.15 < drop < 0.25
-
-
-def test_identical_deterministic_runs_still_need_a_drop_to_show() -> None:
-    assert 0.02 < paired_mde(420, 0.0, margin=-0.02) < 0.05
-
-
 def test_unpaired_mde_matches_the_two_proportion_formula() -> None:
     drop = unpaired_mde(45, 0.4)
     assert 0.2 < drop < 0.3
@@ -120,9 +109,70 @@ def test_the_mde_line_reads_as_a_sentence() -> None:
     )
 
 
-def test_describe_power_uses_the_pairing_when_there_is_a_baseline() -> None:
-    base, cand = synthetic_run(0), synthetic_run(1)
-    unpaired = describe_power(summarize(cand))
-    paired = describe_power(summarize(cand), compare_runs(base, cand), margin=-0.02)
-    assert unpaired.startswith("with 420 prompts") and "unpaired" in unpaired
-    assert "paired with the baseline" in paired
+def test_describe_power_states_what_two_unpaired_runs_can_tell_apart() -> None:
+    line = describe_power(summarize(synthetic_run(1)))
+    assert line.startswith("with 420 prompts") and "between two unpaired runs" in line
+
+
+def _mixed_run() -> list[CaseResult]:
+    """Each uid asked with its constraints (sample 0) and without them (sample 0 too)."""
+    with_constraints = [case(f"x-{i}", (i % 2 == 0,), correct=i % 3 == 0) for i in range(6)]
+    without = [
+        replace(c, constrained=False, verdicts=(), grade=case("y").grade) for c in with_constraints
+    ]
+    return with_constraints + without
+
+
+def test_a_run_with_and_without_constraints_has_two_prompts_per_uid() -> None:
+    cases = _mixed_run()
+    outcomes = prompt_outcomes(cases, "correctness")
+    assert len(outcomes) == 12 and all(len(v) == 1 for v in outcomes.values())
+    assert ("x-0", True) in outcomes and ("x-0", False) in outcomes
+    # One sample per prompt: pass@2 must refuse, not pair the two variants as two samples.
+    with pytest.raises(
+        MathIFError, match=r"x-0 \(asked without constraints\): 1 samples, fewer than k=2"
+    ):
+        pass_at_k(cases, 2)
+    assert pass_at_k(cases, 1) == pytest.approx(avg_at_n(cases, "correctness").value)
+    assert avg_at_n(cases, "correctness").n == 12
+
+
+#: Prompts and samples per prompt of the interval calibration below, Beta(0.4, 0.6) prompts.
+CAL_PROMPTS, CAL_RUNS = 100, 4_000
+
+
+@pytest.mark.parametrize("samples", [4, 16])
+def test_the_avg_at_n_interval_covers_95_percent_and_is_not_the_wide_wilson(samples: int) -> None:
+    rng = np.random.default_rng(samples)
+    p = rng.beta(0.4, 0.6, size=(CAL_RUNS, CAL_PROMPTS))
+    means = rng.binomial(samples, p) / samples
+    counts = [samples] * CAL_PROMPTS
+    rates = [Rate.of_prompt_means(row.tolist(), counts) for row in means]
+    covered = np.mean([r.low <= 0.4 <= r.high for r in rates])
+    wilsons = [Rate.of(row.tolist()) for row in means[:500]]
+    wide = np.mean([r.low <= 0.4 <= r.high for r in wilsons])
+    se = math.sqrt(0.95 * 0.05 / CAL_RUNS)
+    print(f"N={samples}: coverage {covered:.4f} (s.e. {se:.4f}); Wilson on means {wide:.3f}")
+    # Never below 95% beyond noise; the Wilson form may add a few tenths of a point.
+    assert 0.95 - 2 * se <= covered <= 0.95 + 4 * se
+    assert wide > 0.98
+    # Against the CLT interval of statsmodels on the same per-prompt means: the same width.
+    reference = DescrStatsW(means[0]).zconfint_mean(alpha=0.05)
+    ours = rates[0].high - rates[0].low
+    assert ours == pytest.approx(reference[1] - reference[0], rel=0.05)
+    # The old interval (Wilson, one trial per prompt) is a quarter to a third wider.
+    wilson = Rate.of(means[0].tolist())
+    assert 1.15 < (wilson.high - wilson.low) / ours < 1.5
+
+
+def test_summaries_with_several_samples_use_the_clustered_interval() -> None:
+    cases = synthetic_run(0, samples=4, noise=0.3)
+    hard = summarize(cases).overall.hard_accuracy
+    assert hard is not None and hard.effective_n is not None
+    assert hard.n == 420 and 420 < hard.effective_n <= 4 * 420
+    assert (hard.low, hard.high) == (
+        avg_at_n(cases, "hard_accuracy").low,
+        avg_at_n(cases, "hard_accuracy").high,
+    )
+    one = summarize(synthetic_run(0)).overall.hard_accuracy
+    assert one is not None and one.effective_n is None

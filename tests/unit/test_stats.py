@@ -117,3 +117,34 @@ def test_wilson_interval_contains_the_estimate(k: int, n: int) -> None:
     k = min(k, n)
     rate = Rate.of([1.0] * k + [0.0] * (n - k))
     assert 0 <= rate.low <= rate.value <= rate.high <= 1
+
+
+def test_one_sample_per_prompt_keeps_the_plain_wilson_interval() -> None:
+    assert Rate.of_prompt_means([1.0, 0.0, 1.0], [1, 1, 1]) == Rate.of([1.0, 0.0, 1.0])
+
+
+def test_several_samples_use_the_spread_of_the_prompt_means() -> None:
+    means, counts = [0.0, 1.0, 0.5, 0.5], [4, 4, 4, 4]
+    rate = Rate.of_prompt_means(means, counts)
+    spread = sum((m - 0.5) ** 2 for m in means) / 3
+    assert rate.effective_n == pytest.approx(0.25 * 4 / spread)
+    assert (rate.low, rate.high) == pytest.approx(wilson_interval(0.5 * rate.trials, rate.trials))
+    assert rate.to_dict()["effective_n"] == rate.effective_n
+
+
+@pytest.mark.parametrize(
+    ("means", "effective"),
+    [
+        ([0.5, 0.5, 0.5], 12.0),  # no spread between prompts: every response counts
+        ([1.0, 1.0, 1.0], 3.0),  # at the edge: one trial per prompt (conservative)
+        ([0.5], 1.0),  # one prompt: no spread to measure
+        ([0.0, 1.0, 0.0, 1.0], 3.0),  # all of the spread between prompts: n - 1 at least
+    ],
+    ids=["identical-prompts", "all-followed", "one-prompt", "fully-clustered"],
+)
+def test_the_effective_number_of_trials_stays_within_its_bounds(
+    means: list[float], effective: float
+) -> None:
+    rate = Rate.of_prompt_means(means, [4] * len(means))
+    assert rate.effective_n == pytest.approx(effective)
+    assert rate.low <= rate.value <= rate.high
