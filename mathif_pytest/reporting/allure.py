@@ -126,7 +126,9 @@ class MathIFAllure:
             if label.name in _LABELS or (label.name == "tag" and label.value == "quarantined")
         ]
         if case is not None and not case.passed and result.statusDetails is not None:
+            # The message says it all; pytest's trace would repeat it after the uid.
             result.statusDetails.message = failure_message(case)
+            result.statusDetails.trace = None
         item.user_properties.append((_UUID_PROPERTY, str(result.uuid)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -124,7 +124,6 @@ def report_case(case: MathIFCase, baseline_answers: BaselineAnswers) -> None:
             _report_response(case.spec, parts, result, _named("response", index, count))
             if not _passed(result):
                 raise StepFailed(result.explain())
-    allure.attach(case.prompt, name="prompt", attachment_type=allure.attachment_type.TEXT)
     for kind in failure_kinds(case):
         _dynamic.label(FAILURE_LABEL, kind)
 

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 
 from mathif_pytest.constraints._base import Verdict
 from mathif_pytest.grading import AnswerGrade, Grade, ResponseParts
+from mathif_pytest.reporting.folding import fold
 from mathif_pytest.results import CaseResult
 
 __all__ = [
     "THINKING_LIMIT",
-    "fold",
     "highlight",
     "offending_terms",
     "regression_html",
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Longer thinking traces keep their first and last ``THINKING_LIMIT // 2`` characters.
-THINKING_LIMIT = 6_000
+THINKING_LIMIT = 4_000
 #: Longer answer segments keep their first and last half (an unclosed ``<think>`` makes the
 #: whole response the answer segment).
 ANSWER_LIMIT = 12_000
@@ -44,13 +44,10 @@ _QUOTES_FROM_RESPONSE = {
     "combination:repeat_prompt": ("first", False),
 }
 _STYLE = (
-    "<style>body{font:13px/1.45 system-ui,sans-serif;margin:0;color:#222}"
-    "table{border-collapse:collapse;margin:4px 0 10px}td,th{border:1px solid #ccc;"
-    "padding:3px 7px;text-align:left;vertical-align:top}th{background:#f3f3f3}"
-    ".ok{color:#2e7d32}.bad{color:#c62828;font-weight:600}"
-    "pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;padding:6px;background:#fafafa;"
-    "border:1px solid #e3e3e3}mark{background:#ffd54f;outline:1px solid #e6a700}"
-    "h4{margin:10px 0 4px}summary{cursor:pointer;color:#555}"
+    "<style>body{font:13px/1.4 sans-serif;margin:0}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}"
+    ".ok{color:#2e7d32}.bad{color:#c62828;font-weight:600}pre{white-space:pre-wrap;"
+    "word-break:break-word;margin:4px 0;padding:6px;background:#f8f8f8}mark{background:#fd5}"
     ".side{width:100%;table-layout:fixed}</style>"
 )
 
@@ -96,15 +93,6 @@ def highlight(text: str, terms: Sequence[tuple[str, bool]]) -> str:
         out += [html.escape(text[position:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
         position = end
     return "".join([*out, html.escape(text[position:])])
-
-
-def fold(text: str, limit: int) -> tuple[str, int]:
-    """``text`` cut to its first and last ``limit // 2`` characters; and how many were cut."""
-    if len(text) <= limit:
-        return text, 0
-    half = limit // 2
-    cut = len(text) - 2 * half
-    return f"{text[:half]}\n\n[… {cut:,} characters not shown …]\n\n{text[-half:]}", cut
 
 
 def response_html(parts: ResponseParts, result: CaseResult, instructions: Sequence[str]) -> str:

@@ -28,6 +28,7 @@ from mathif_pytest.reporting.summary import (
     format_observed,
     outcome_lines,
     reason_needed,
+    regressed_text,
 )
 
 __all__ = [
@@ -80,11 +81,11 @@ def verdict_properties(report: RunReport) -> dict[str, str]:
     paired delta with its interval (``HAcc delta``); prefixed by the suite with several suites.
     """
     what, verdict = outcome_lines(report)
-    key = "regressed" if any(s.comparison for s in report.suites) else "gate"
-    props = {
-        "verdict": verdict.removeprefix("mathif: ").split("; ")[0],
-        key: what.split(": ", 1)[1],
-    }
+    props = {"verdict": verdict.removeprefix("mathif: ").split("; ")[0]}
+    if any(s.comparison for s in report.suites):
+        props["regressed"] = regressed_text(report)
+    else:
+        props["gate"] = what.removeprefix("mathif: gate: ")
     for suite in report.suites:
         prefix = "" if len(report.suites) == 1 else f"{suite.name} "
         for metric, label in _LABELS.items():

@@ -77,7 +77,7 @@ def run_document(
 
 
 def _add_answers(cases: list[dict[str, Any]], answers: Mapping[AnswerKey, str]) -> None:
-    from mathif_pytest.reporting.allure_html import fold
+    from mathif_pytest.reporting.folding import fold
 
     for case in cases:
         text = answers.get((case["uid"], case["sample"], case["constrained"]))

@@ -24,6 +24,7 @@ __all__ = [
     "format_observed",
     "outcome_lines",
     "reason_needed",
+    "regressed_text",
     "regressions_by_type",
     "run_summary_lines",
 ]
@@ -95,18 +96,22 @@ def reason_needed(row: GateRow) -> bool:
 
 
 def _gate_lines(gate: GateReport) -> list[str]:
+    """One line per threshold; a label longer than 28 characters gets a line of its own."""
     if not gate.rows:
         return ["gate: no thresholds (set `gate:` in the suite or --mathif-gate)"]
-    width = max(len(row.threshold.label) for row in gate.rows)
+    width = min(28, max(len(row.threshold.label) for row in gate.rows))
     lines = ["gate:"]
     for row in gate.rows:
-        rate = row.rate
+        rate, label = row.rate, row.threshold.label
         count = "" if rate is None else f"n={rate.n}"
         if rate is not None and not row.threshold.relative_to_baseline:
             count = f"{rate.successes:g}/{rate.n}"
+        if len(label) > width:
+            lines.append(f"  {label}")
+            label = ""
         lines.append(
-            f"  {row.threshold.label:<{width}} {format_bound(row.threshold):<12} observed "
-            f"{format_observed(row):<26} {count:>8}  {'PASS' if row.passed else 'FAIL'}"
+            f"  {label:<{width}} {format_bound(row.threshold):<12} observed "
+            f"{format_observed(row):<30} {count:>8}  {'PASS' if row.passed else 'FAIL'}"
         )
         if reason_needed(row) and (not row.passed or rate is None):
             lines += textwrap.wrap(
@@ -164,18 +169,23 @@ def outcome_lines(report: RunReport) -> tuple[str, str]:
 
 def _what_line(report: RunReport) -> str:
     if any(s.comparison is not None for s in report.suites):
-        count, by_type = regressions_by_type(report)
-        if not count:
-            return "mathif: no sample regressed since the baseline"
-        listed = ", ".join(f"{name} {n}" for name, n in by_type[:6])
-        more = f", and {len(by_type) - 6} more types" if len(by_type) > 6 else ""
-        return f"mathif: {count} samples regressed since the baseline: {listed}{more}"
+        return f"mathif: regressed since the baseline: {regressed_text(report)}"
     rows = [row for suite in report.suites for row in suite.gate.rows]
     failed = [row for row in rows if not row.passed]
     if not failed:
         return f"mathif: gate: {len(rows)} of {len(rows)} thresholds hold"
     listed = "; ".join(_row_text(row) for row in failed[:3])
     return f"mathif: gate: {len(failed)} of {len(rows)} thresholds failed: {listed}"
+
+
+def regressed_text(report: RunReport) -> str:
+    """``6 samples: punctuation:no_comma 2, keywords:frequency 1, answer 1`` (or ``none``)."""
+    count, by_type = regressions_by_type(report)
+    if not count:
+        return "none"
+    listed = ", ".join(f"{name} {n}" for name, n in by_type[:6])
+    more = f", and {len(by_type) - 6} more types" if len(by_type) > 6 else ""
+    return f"{_plural(count, 'sample')}: {listed}{more}"
 
 
 def _row_text(row: GateRow) -> str:
@@ -216,29 +226,43 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def failed_samples_lines(failed: Sequence[Sequence[CaseResult]], listed_above: bool) -> list[str]:
+def failed_samples_lines(
+    report: RunReport, failed: Sequence[Sequence[CaseResult]], listed_above: bool
+) -> list[str]:
     """The failed samples that the gate tolerates, grouped by reason, one line per reason.
 
+    Regressions since the baseline come first (``regressed: keywords:frequency``), then every
+    violated constraint type and wrong answer, most frequent first.
+
     Args:
+        report: the run (its comparisons say which samples regressed).
         failed: the results of each failed case (one list per sample, several responses each).
         listed_above: pytest listed each failure already (``-v``); else this is the listing.
     """
     if not failed:
         return []
+    worse: dict[tuple[str, int], list[str]] = {}
+    for suite in report.suites:
+        for flip in suite.comparison.flips if suite.comparison else ():
+            if flip.kind in _WORSE:
+                worse.setdefault((flip.uid, flip.sample), []).extend(flip.changed or ["answer"])
     uids: dict[str, list[str]] = {}
     for results in failed:
-        for reason in dict.fromkeys(r for result in results for r in _reasons(result)):
+        reasons = [f"regressed: {t}" for r in results for t in worse.get((r.uid, r.sample), [])]
+        reasons += [reason for result in results for reason in _reasons(result)]
+        for reason in dict.fromkeys(reasons):
             uids.setdefault(reason, []).append(results[0].uid)
-    where = "listed above" if listed_above else "pytest -v lists each with its reasons"
+    where = "listed above" if listed_above else "-v lists each with its reasons"
     lines = [
         f"{_plural(len(failed), 'sample')} failed their constraints or answer; the gate "
         f"decides ({where}):"
     ]
     width = max(len(reason) for reason in uids)
-    for reason, names in sorted(uids.items(), key=lambda item: (-len(item[1]), item[0])):
+    order = sorted(uids.items(), key=lambda i: (not i[0].startswith("regressed"), -len(i[1]), i[0]))
+    for reason, names in order:
         head = f"  {reason:<{width}} {len(names):>4}  "
         lines.append(head + _fit(names, _WIDTH - len(head)))
-    return lines
+    return [*lines, ""]
 
 
 def _reasons(result: CaseResult) -> list[str]:

@@ -173,7 +173,7 @@ class MathIFReporter:
 
     def _write_summary(self, terminalreporter: Any, listed: bool) -> None:
         terminalreporter.section("mathif summary")
-        failed = failed_samples_lines([cases for cases, _ in self.tolerated], listed)
+        failed = failed_samples_lines(self._report, [cases for cases, _ in self.tolerated], listed)
         lines = [*failed, *run_summary_lines(self._report)]
         if self.write_error:
             lines.append(self.write_error)

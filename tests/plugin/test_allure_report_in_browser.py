@@ -187,7 +187,7 @@ def test_first_screen_of_a_failing_comparison_shows_the_verdict_and_the_deltas(
     assert "MathIF smoke: FAILED (exit status 1)" in screen
     assert re.search(r"Quality Gates\s*2", screen), screen
     assert re.search(r"verdict\s+FAILED \(exit status 1\): the gate failed", screen), screen
-    assert re.search(r"regressed\s+6 samples regressed since the baseline", screen), screen
+    assert re.search(r"regressed\s+6 samples: punctuation:no_comma 2", screen), screen
     assert re.search(r"HAcc\s+\d+\.\d\d% \[", screen), screen
     assert re.search(r"HAcc delta\s+-\d+\.\d\d pts \[-", screen), screen
     assert re.search(r"Correct delta\s+-\d+\.\d\d pts", screen), screen
