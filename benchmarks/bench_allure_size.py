@@ -29,7 +29,21 @@ from mathif_pytest.dataset import load_dataset
 REPO = Path(__file__).resolve().parents[1]
 #: How many candidate responses are turned into regressions (the issue's planted regression).
 PLANTED = 24
-_WORDS = "we compute the sum then check each case and the remainder again carefully".split()
+_WORDS = [
+    "we",
+    "compute",
+    "the",
+    "sum",
+    "then",
+    "check",
+    "each",
+    "case",
+    "and",
+    "the",
+    "remainder",
+    "again",
+    "carefully",
+]
 
 
 def _thinking(rng: random.Random, size: int) -> str:
