@@ -169,10 +169,11 @@ def _warn_missing_files(state: Any, specs: Sequence[CaseSpec]) -> None:
         dataset = state.dataset(location, state.deviations(suite))
         missing = suite.selection.missing_files(dataset.samples)
         if missing:
-            warnings.warn(
-                MathIFDataWarning(
-                    f"{suite.path}: the data at {location} lacks {len(missing)} of the files "
-                    f"this suite selects from ({', '.join(missing)}); it runs {count} samples"
-                ),
-                stacklevel=1,
+            message = (
+                f"the data at {location} lacks {len(missing)} of the files this suite selects "
+                f"from ({', '.join(missing)}); it runs {count} samples"
+            )
+            # Shown at the suite file, not at this line.
+            warnings.warn_explicit(
+                MathIFDataWarning(message), MathIFDataWarning, str(suite.path), 1
             )

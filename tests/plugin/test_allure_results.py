@@ -7,6 +7,7 @@ result files it wrote.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -475,3 +476,53 @@ def test_broken_reporter_input_does_not_change_the_exit_status(runs: dict[str, A
     assert "mathif allure: could not write evidence of smoke.yaml::gsm8k_single-1" in result.output
     assert "mathif allure: could not write environment.properties" in result.output
     assert result.count("categories.json") == 1 and RUN_SUMMARY in result.globals()
+
+
+@pytest.fixture(scope="module")
+def regressed_run(project: Callable[..., Path]) -> AllureRun:
+    """A baseline that follows gsm8k_single-14's no-comma constraint; a candidate that breaks it."""
+    directory = project("allure-regressed", {"gsm8k_single-14": [{"response": "so \\boxed{18}"}]})
+    done = run_pytest(
+        directory, "smoke.yaml", "--model", "replay.jsonl", "--mathif-store=store.sqlite",
+        "--mathif-results=baseline.json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = {"uid": "gsm8k_single-14", "response": "So, \\boxed{18}"}
+    (directory / "worse.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    return allure_run(
+        directory,
+        "--mathif-baseline=baseline.json",
+        "--mathif-gate=delta.hard_accuracy>=-0.02",
+        model="worse.jsonl",
+    )
+
+
+def test_a_regressed_case_carries_the_baseline_answer_beside_its_own(
+    regressed_run: AllureRun,
+) -> None:
+    item = regressed_run.results["gsm8k_single-14"]
+    assert regressed_run.labels("gsm8k_single-14", FAILURE_LABEL)[0] == (
+        "Regressed: punctuation:no_comma"
+    )
+    assert item["statusDetails"]["message"] == (
+        "punctuation:no_comma: contains 1 comma (first in 'So,') "
+        "(regressed: followed in the baseline)"
+    )
+    attachments = regressed_run.attachments(item)
+    assert list(attachments) == ["baseline vs this run", "response"]
+    page = regressed_run.read(attachments["baseline vs this run"]).decode()
+    assert (
+        "<td><pre>so \\boxed{18}</pre></td><td><pre>So<mark>,</mark> \\boxed{18}</pre></td>" in page
+    )
+
+
+def test_the_quality_gate_row_of_a_delta_threshold_links_the_regressed_cases(
+    regressed_run: AllureRun,
+) -> None:
+    report = json.loads((regressed_run.results_dir / "mathif-report.json").read_text())
+    (row,) = report["gate"]
+    assert row["rule"] == "smoke: delta.hard_accuracy" and row["expected"] == ">= -2.00 pts"
+    uuid = regressed_run.results["gsm8k_single-14"]["uuid"]
+    assert row["testResults"] == [hashlib.md5(uuid.encode()).hexdigest()]  # Allure 3's result id
+    summary = regressed_run.read(regressed_run.globals()[RUN_SUMMARY]).decode()
+    assert "<h3>Flipped samples (1)</h3>" in summary and "gsm8k_single-14" in summary

@@ -219,3 +219,15 @@ def test_an_unwritable_results_file_fails_the_run_with_a_message(
     )
     result.stdout.fnmatch_lines(["*mathif: could not write --mathif-results:*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_results_file_keeps_each_answer_segment_for_a_later_comparison(
+    pytester: pytest.Pytester, suite: Suite, write_replay: Replay
+) -> None:
+    suite("one", "select:\n  files: [aime_single]\n")
+    results = pytester.path / "r.json"
+    _run(pytester, write_replay(correct=lambda uid: True), f"--mathif-results={results}")
+    cases = __import__("json").loads(results.read_text())["cases"]
+    assert len(cases) == 20
+    assert {c["answer"] for c in cases} >= {"The final answer is \\boxed{045}"}
+    assert all(c["answer"].startswith("The final answer is \\boxed{") for c in cases)
