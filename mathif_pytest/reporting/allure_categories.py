@@ -84,21 +84,6 @@ def categories() -> list[Category]:
     lines, and every reason is also a :data:`FAILURE_LABEL` label (see ``allurerc.mjs``).
     """
     empty_words = _literal(EMPTY_RESPONSE_DETAIL.split(";")[0])
-    regressed = [
-        Category(
-            name=f"{REGRESSED}{cid}",
-            message_regex=rf"{_ANY}(?:^|\s){_literal(cid)}: [^\n]*\(regressed: {_ANY}",
-            description=f"Followed the {cid} constraint in the --mathif-baseline run, not now.",
-        )
-        for cid in sorted(REGISTRY)
-    ]
-    regressed.append(
-        Category(
-            name=REGRESSED_ANSWER,
-            message_regex=rf"{_ANY}(?:^|\s)answer [^\n]*\(regressed: {_ANY}",
-            description="Answered correctly in the --mathif-baseline run, not now.",
-        )
-    )
     head = [
         Category(
             name=GENERATION_ERROR,
@@ -140,7 +125,25 @@ def categories() -> list[Category]:
         message_regex=rf"{_ANY}\banswer incorrect: {_ANY}",
         description="Constraints aside, the final answer is not the reference.",
     )
-    return [*regressed, *head, *violated, wrong]
+    return [*_regressed_categories(), *head, *violated, wrong]
+
+
+def _regressed_categories() -> list[Category]:
+    """``Regressed: <constraint type>`` for every type, then ``Regressed: answer``."""
+    regressed = [
+        Category(
+            name=f"{REGRESSED}{cid}",
+            message_regex=rf"{_ANY}(?:^|\s){_literal(cid)}: [^\n]*\(regressed: {_ANY}",
+            description=f"Followed the {cid} constraint in the --mathif-baseline run, not now.",
+        )
+        for cid in sorted(REGISTRY)
+    ]
+    answer = Category(
+        name=REGRESSED_ANSWER,
+        message_regex=rf"{_ANY}(?:^|\s)answer [^\n]*\(regressed: {_ANY}",
+        description="Answered correctly in the --mathif-baseline run, not now.",
+    )
+    return [*regressed, answer]
 
 
 def _literal(text: str) -> str:

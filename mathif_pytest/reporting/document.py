@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mathif_pytest.pytest_plugin.aggregate import RunReport
+from mathif_pytest.pytest_plugin.aggregate import RunReport, SuiteReport
 from mathif_pytest.pytest_plugin.options import Settings
 from mathif_pytest.reporting.tables import multisample_stats
 from mathif_pytest.runfile import build_document
@@ -51,29 +51,30 @@ def run_document(
     }
     document = build_document(list(cases.values()), meta)
     _add_answers(document["cases"], answers or {})
-    document["suites"] = {
-        s.name: {
-            "summary": s.summary.to_dict(),
-            "gate": [
-                {
-                    "threshold": row.threshold.text,
-                    "passed": row.passed,
-                    "observed": None if row.rate is None else row.rate.to_dict(),
-                    "reason": row.reason,
-                }
-                for row in s.gate.rows
-            ],
-            "gate_passed": s.gate.passed,
-            "quarantined": list(s.quarantined),
-            "errors": list(s.errors),
-            "comparison": None if s.comparison is None else s.comparison.to_dict(),
-            "power": s.power,
-            "multisample": multisample_stats(s.cases),
-        }
-        for s in report.suites
-    }
+    document["suites"] = {s.name: _suite_entry(s) for s in report.suites}
     document["exit_status"] = report.exit_status
     return document
+
+
+def _suite_entry(suite: SuiteReport) -> dict[str, Any]:
+    return {
+        "summary": suite.summary.to_dict(),
+        "gate": [
+            {
+                "threshold": row.threshold.text,
+                "passed": row.passed,
+                "observed": None if row.rate is None else row.rate.to_dict(),
+                "reason": row.reason,
+            }
+            for row in suite.gate.rows
+        ],
+        "gate_passed": suite.gate.passed,
+        "quarantined": list(suite.quarantined),
+        "errors": list(suite.errors),
+        "comparison": None if suite.comparison is None else suite.comparison.to_dict(),
+        "power": suite.power,
+        "multisample": multisample_stats(suite.cases),
+    }
 
 
 def _add_answers(cases: list[dict[str, Any]], answers: Mapping[AnswerKey, str]) -> None:
