@@ -84,9 +84,13 @@ def parse_threshold(text: str) -> Threshold:
     A ``delta.`` metric (``hard_accuracy``, ``soft_accuracy``, ``correctness``) bounds the change
     against a baseline run; its value may be negative.
 
+    A rate bound is a fraction in [0, 1] (``0.40``) or a percentage in [0%, 100%] (``40%``);
+    a delta bound lies in [-1, 1] (or [-100%, 100%]). ``hard_accuracy>=10`` is an error, not
+    1000%.
+
     Raises:
-        GateSpecError: not of that form, an unknown metric (with a did-you-mean), or a delta
-            outside [-1, 1].
+        GateSpecError: not of that form, an unknown metric (with a did-you-mean), or a bound
+            outside its range (with the fraction and the percentage the user may have meant).
     """
     match = _EXPRESSION.match(text)
     if not match:
@@ -100,11 +104,7 @@ def parse_threshold(text: str) -> Threshold:
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
         raise GateSpecError(f"{text!r}: unknown metric {written!r}{hint}")
     value = float(match["value"]) / (100 if match["percent"] else 1)
-    if relative and not -1.0 <= value <= 1.0:
-        raise GateSpecError(
-            f"{text!r}: a delta is a difference of rates (got {value:g}); "
-            "use a value between -1 and 1, e.g. delta.hard_accuracy>=-0.02"
-        )
+    _check_range(text, value, relative, written_as_percent=bool(match["percent"]))
     return Threshold(
         metric=metric,
         group=match["group"],
@@ -112,6 +112,28 @@ def parse_threshold(text: str) -> Threshold:
         value=value,
         text=text,
         relative_to_baseline=relative,
+    )
+
+
+def _check_range(text: str, value: float, relative: bool, *, written_as_percent: bool) -> None:
+    """A rate bound in [0, 1], a delta bound in [-1, 1]; the message offers both spellings."""
+    low = -1.0 if relative else 0.0
+    if low <= value <= 1.0:
+        return
+    written = f"{100 * value:g}%" if written_as_percent else f"{value:g}"
+    if relative:
+        raise GateSpecError(
+            f"{text!r}: a delta is a difference of rates between -1 and 1 (got {written}); "
+            "write e.g. delta.hard_accuracy>=-0.02 or delta.hard_accuracy>=-2%"
+        )
+    hint = (
+        f"; did you mean {value / 100:g} ({value:g}%)?"
+        if not written_as_percent and 1 < value <= 100
+        else ""
+    )
+    raise GateSpecError(
+        f"{text!r}: a rate bound is a fraction between 0 and 1 or a percentage between 0% "
+        f"and 100% (got {written}){hint}"
     )
 
 

@@ -59,17 +59,29 @@ def write_json_atomic(path: str | Path, document: Mapping[str, Any]) -> None:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a file so that readers never see half of it: a temporary file, then a rename."""
+    """Write a file so that readers never see half of it: a temporary file, then a rename.
+
+    The file gets the mode a plain ``open(path, "w")`` would give it (0644 under the usual
+    umask 022), not the 0600 of a temporary file: results are meant to be shared.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def read_run_file(path: str | Path) -> RunFile:

@@ -13,9 +13,18 @@ from typing import Any
 from mathif_pytest.dataset import Sample
 from mathif_pytest.errors import GateSpecError, MathIFError
 from mathif_pytest.gate import Threshold, parse_threshold
-from mathif_pytest.protocol import Deviations
+from mathif_pytest.protocol import LEVELS, Deviations
 
-__all__ = ["Selection", "Suite", "SuiteError", "is_suite_text", "load_suite", "stratified_subset"]
+__all__ = [
+    "MATHIF_SOURCES",
+    "Selection",
+    "Suite",
+    "SuiteError",
+    "is_suite_text",
+    "load_suite",
+    "misspelt_suite_key",
+    "stratified_subset",
+]
 
 _SUITE_KEYS = {
     "extends": str,
@@ -42,6 +51,9 @@ SAMPLING_KEYS = (
     "stop",
 )
 _MARKER = re.compile(r"^mathif\s*:", re.MULTILINE)
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
+#: The sources of the official MathIF data: one file per source and level (``gsm8k_double``).
+MATHIF_SOURCES = ("aime", "gsm8k", "math500", "minerva", "olympiad")
 
 
 class SuiteError(MathIFError):
@@ -82,6 +94,25 @@ class Selection:
         if self.stratified is not None:
             kept = stratified_subset(kept, self.stratified)
         return kept[: self.limit] if self.limit is not None else kept
+
+    def missing_files(self, samples: Sequence[Sample]) -> list[str]:
+        """The official MathIF files this selection draws from that ``samples`` lack.
+
+        ``gsm8k_double.jsonl`` is missing when the selection asks for source ``gsm8k`` and level
+        ``double`` (explicitly, or by not filtering on them) and no sample comes from that file.
+        Empty for data that is not laid out like MathIF's (other sources) and for ``uids``
+        selections (an unknown uid is an error already).
+        """
+        present = {(s.source, s.level) for s in samples}
+        if self.uids or not present or not {src for src, _ in present} <= set(MATHIF_SOURCES):
+            return []
+        wanted = [
+            (source, level)
+            for source in self.sources or MATHIF_SOURCES
+            for level in self.levels or LEVELS
+            if not self.files or f"{source}_{level}" in self.files
+        ]
+        return [f"{src}_{level}.jsonl" for src, level in wanted if (src, level) not in present]
 
     def _keeps(self, s: Sample) -> bool:
         return (
@@ -141,6 +172,19 @@ class Suite:
 def is_suite_text(text: str) -> bool:
     """Whether a YAML file's text looks like a mathif suite (a top-level ``mathif:`` key)."""
     return bool(_MARKER.search(text))
+
+
+def misspelt_suite_key(text: str) -> str | None:
+    """A top-level key of a YAML text that looks like a misspelt ``mathif:`` (``mathf:``).
+
+    None for a suite, and for YAML whose keys are not close to ``mathif`` (``math:`` is not).
+    """
+    if is_suite_text(text):
+        return None
+    for key in _TOP_LEVEL_KEY.findall(text):
+        if difflib.SequenceMatcher(None, key.lower(), "mathif").ratio() > 0.8:
+            return str(key)
+    return None
 
 
 def load_suite(path: Path, document: Mapping[str, Any]) -> Suite:

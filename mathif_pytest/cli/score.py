@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from mathif_pytest import __version__
+from mathif_pytest.cli.checkout import ini_data
 from mathif_pytest.dataset import load_dataset
+from mathif_pytest.errors import MathIFError
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.reporting.tables import format_summary
 from mathif_pytest.responses import read_responses
@@ -28,8 +31,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     score.add_argument(
         "--data",
-        required=True,
-        help="MathIF data: a directory, a .jsonl file, or hf://TingchenFu/MathIF",
+        help="MathIF data: a directory, a .jsonl file, or hf://TingchenFu/MathIF "
+        "[the mathif_data ini key of the pytest configuration here or above]",
     )
     score.add_argument(
         "--responses",
@@ -76,7 +79,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``mathif score``; returns 0 (errors are raised as ``MathIFError``)."""
     deviations = Deviations.from_names(args.deviation)
-    dataset = load_dataset(args.data, deviations=deviations)
+    data = args.data or ini_data(Path.cwd())
+    if data is None:
+        raise MathIFError("--data is required here (no pytest configuration sets mathif_data)")
+    dataset = load_dataset(data, deviations=deviations)
     records = read_responses(args.responses, dataset, aligned_to=args.aligned_to)
     samples = dataset.by_uid()
     items = [

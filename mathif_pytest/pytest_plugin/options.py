@@ -31,44 +31,58 @@ def _gate(text: str) -> Threshold:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _number(text: str, kind: type[float] | type[int]) -> Any:
+    """``text`` as a number; argparse then names the option in the message (not this function)."""
+    try:
+        return kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _number(text, float)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
-    return value
+    return float(value)
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
+    return int(value)
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 0")
-    return value
+    return int(value)
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text, float)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    return float(value)
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
+    return float(value)
 
 
 def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
+    # The paired tests and one-sided bounds of delta.* thresholds need 0 < alpha < 0.5.
+    value = _number(text, float)
     if not 0 < value < 0.5:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a significance level in (0, 0.5), e.g. 0.05"
         )
-    return value
+    return float(value)
 
 
 def _min_power(text: str) -> tuple[float, float | None]:
@@ -162,7 +176,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-temperature",
-        type=float,
+        type=_non_negative_float,
         default=None,
         metavar="T",
         help="sampling temperature [suite, else 1.0].",

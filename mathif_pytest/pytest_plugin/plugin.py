@@ -18,6 +18,8 @@ __all__ = ["mathif_case", "mathif_generations"]
 _CASE_PROPERTY = "mathif_case"
 _GENERATION_PROPERTY = "mathif_generation"
 _ERROR_PROPERTY = "mathif_error"
+#: Each response's answer segment: the results document keeps it (a later run's baseline).
+_ANSWERS_PROPERTY = "mathif_answers"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -93,6 +95,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile 
     except (OSError, UnicodeDecodeError):
         return None
     if not is_suite_text(text):
+        from mathif_pytest.pytest_plugin.startup import note_misspelt_suite
+
+        note_misspelt_suite(parent.config, file_path, text)
         return None
     suite_file: SuiteFile = SuiteFile.from_parent(parent, path=file_path)
     return suite_file
@@ -109,16 +114,16 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
     items.extend(extra_suite_items(session, items))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the collected ids
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Fail fast, before any test runs, when MathIF cases are selected but no model is given."""
-    state = session.config.stash[SESSION_KEY]
-    if session.config.option.collectonly or state.settings.model:
-        return
-    if any(SPEC_KEY in item.stash for item in session.items):
-        raise pytest.UsageError(
-            "MathIF cases were collected but no model was given; pass --model PATH_OR_URL "
-            "(a checkpoint directory, a server URL, or a responses .jsonl for the replay backend)"
-        )
+    """Fail fast, before any test runs, on mistakes known now (pytest collection hook).
+
+    A missing model, gate thresholds the selection cannot judge, a misspelt suite: one usage
+    error (exit 4) before any model loads; see :mod:`~mathif_pytest.pytest_plugin.startup`.
+    """
+    from mathif_pytest.pytest_plugin.startup import check_collection
+
+    check_collection(session)
 
 
 @pytest.hookimpl(trylast=True)
@@ -187,5 +192,6 @@ def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iter
         item.user_properties.append((_ERROR_PROPERTY, error))
         pytest.fail(error, pytrace=False)
     item.user_properties.append((_CASE_PROPERTY, json.dumps([r.to_dict() for r in case.results])))
+    item.user_properties.append((_ANSWERS_PROPERTY, json.dumps([p.answer for p in case.parts])))
     request.config.hook.pytest_mathif_case_scored(item=item, case=case)
     yield case

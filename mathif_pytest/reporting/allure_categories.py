@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mathif_pytest.case import MathIFCase
+from mathif_pytest.compare.flips import Flip, find_flips
 from mathif_pytest.constraints import EMPTY_RESPONSE_DETAIL, REGISTRY
 from mathif_pytest.grading import AnswerGrade
 
@@ -18,6 +19,7 @@ __all__ = [
     "FAILURE_LABEL",
     "GENERATION_ERROR",
     "REGRESSED",
+    "REGRESSED_ANSWER",
     "RUN_SUMMARY",
     "TRUNCATED",
     "UNCLOSED_THINKING",
@@ -26,6 +28,7 @@ __all__ = [
     "Category",
     "categories",
     "failure_kinds",
+    "regressed",
 ]
 
 #: The label that names why a case failed, one per reason (its values are category names).
@@ -55,32 +58,33 @@ class Category:
 # `[\s\S]*` spans the newlines of multi-line messages without needing a DOTALL flag.
 _ANY = r"[\s\S]*"
 GENERATION_ERROR = "Backend or generation error"
-REGRESSED = "Regressed since the baseline"
+#: The prefix of the categories of samples that got worse since ``--mathif-baseline``.
+REGRESSED = "Regressed: "
+#: The category of answers that were right in the baseline and are wrong now.
+REGRESSED_ANSWER = f"{REGRESSED}answer"
 EMPTY_RESPONSE = "Empty response"
 TRUNCATED = "Generation truncated (finish_reason length)"
 UNCLOSED_THINKING = "Thinking never closed"
 UNGRADABLE = "Ungradable answer"
 WRONG_ANSWER = "Wrong answer"
 _VIOLATED = "Constraint violated: "
-#: The name of the run-level text attachment (the gate summary).
+#: The name of the run-level HTML attachment (the gate verdict, metrics, deltas and flips).
 RUN_SUMMARY = "MathIF run summary"
 
 
 def categories() -> list[Category]:
-    """The failure taxonomy, root causes first (Allure 3 files a failure under its first match).
+    """The failure taxonomy: regressions first, then root causes.
 
-    Messages are those of the failing items: ``CaseFailure: <uid>: <constraint id>: <reason>`` and
-    ``answer <outcome>: …`` lines from :meth:`CaseResult.explain`, and ``Failed: …`` for a case
+    Allure 3 files a failure under its first matching category.
+
+    Messages are those :func:`~mathif_pytest.reporting.allure_case.failure_message` writes: one
+    line per reason, each starting with the constraint type (``keywords:frequency: …``) or
+    ``answer <outcome>: …``, a regression marked ``(regressed: …)``, and ``Failed: …`` for a case
     whose responses could not be generated. Truncation and unclosed thinking appear as ``note:``
-    lines of those messages, and also in the :data:`FAILURE_LABEL` label (see ``allurerc.mjs``).
+    lines, and every reason is also a :data:`FAILURE_LABEL` label (see ``allurerc.mjs``).
     """
     empty_words = _literal(EMPTY_RESPONSE_DETAIL.split(";")[0])
     head = [
-        Category(
-            name=REGRESSED,
-            message_regex=rf"{_ANY}regressed since the baseline: {_ANY}",
-            description="Followed (or answered correctly) in the --mathif-baseline run, not now.",
-        ),
         Category(
             name=GENERATION_ERROR,
             message_regex=rf"^Failed: {_ANY}",
@@ -121,7 +125,25 @@ def categories() -> list[Category]:
         message_regex=rf"{_ANY}\banswer incorrect: {_ANY}",
         description="Constraints aside, the final answer is not the reference.",
     )
-    return [*head, *violated, wrong]
+    return [*_regressed_categories(), *head, *violated, wrong]
+
+
+def _regressed_categories() -> list[Category]:
+    """``Regressed: <constraint type>`` for every type, then ``Regressed: answer``."""
+    regressed = [
+        Category(
+            name=f"{REGRESSED}{cid}",
+            message_regex=rf"{_ANY}(?:^|\s){_literal(cid)}: [^\n]*\(regressed: {_ANY}",
+            description=f"Followed the {cid} constraint in the --mathif-baseline run, not now.",
+        )
+        for cid in sorted(REGISTRY)
+    ]
+    answer = Category(
+        name=REGRESSED_ANSWER,
+        message_regex=rf"{_ANY}(?:^|\s)answer [^\n]*\(regressed: {_ANY}",
+        description="Answered correctly in the --mathif-baseline run, not now.",
+    )
+    return [*regressed, answer]
 
 
 def _literal(text: str) -> str:
@@ -132,9 +154,23 @@ def _literal(text: str) -> str:
     return re.sub(r"([.*+?^${}()|\[\]\\])", r"\\\1", text)
 
 
+def regressed(case: MathIFCase) -> list[Flip]:
+    """The flips for the worse since the baseline, responses paired by sample index.
+
+    :func:`~mathif_pytest.compare.flips.find_flips` decides: the definition of the run's
+    comparison, so the categories and the run summary count alike.
+    """
+    before = {r.sample: r for r in case.baseline if r.constrained == case.spec.constrained}
+    pairs = [(before[r.sample], r) for r in case.results if r.sample in before]
+    return [f for f in find_flips(pairs) if f.kind in ("followed_to_violated", "correct_to_wrong")]
+
+
 def failure_kinds(case: MathIFCase) -> list[str]:
-    """The category names of why ``case`` failed, most fundamental first; empty if it passed."""
-    kinds: list[str] = [REGRESSED] if case.regressions() else []
+    """The category names of why ``case`` failed, regressions first; empty if it passed."""
+    kinds: list[str] = []
+    for flip in regressed(case):
+        answer = flip.kind == "correct_to_wrong"
+        kinds += [REGRESSED_ANSWER] if answer else [f"{REGRESSED}{cid}" for cid in flip.changed]
     for text, result in zip(case.responses, case.results, strict=True):
         if result.hard is not False and result.correct:
             continue

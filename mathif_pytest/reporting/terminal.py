@@ -1,9 +1,14 @@
-"""The controller-side reporter: gathers case results, applies the gate, prints the summary."""
+"""The controller-side reporter: gathers case results, applies the gate, prints the summary.
+
+The run's last two lines are the verdict (written at ``pytest_unconfigure``, after pytest's own
+``== 55 failed, 365 passed ==`` line): what regressed, then PASSED or FAILED with the exit status.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +17,11 @@ import pytest
 from mathif_pytest.gate import Threshold
 from mathif_pytest.pytest_plugin.aggregate import RunAggregator, RunReport
 from mathif_pytest.pytest_plugin.options import Settings
-from mathif_pytest.reporting.summary import run_summary_lines
+from mathif_pytest.reporting.summary import (
+    failed_samples_lines,
+    outcome_lines,
+    run_summary_lines,
+)
 from mathif_pytest.results import CaseResult
 
 __all__ = ["MathIFReporter", "header_lines"]
@@ -74,6 +83,11 @@ class MathIFReporter:
         self.write_error = ""
         self.default_suite: str | None = None
         self.baseline = _read_baseline(settings.baseline)
+        #: Failed MathIF samples the gate decides on (not --mathif-strict): results, reports.
+        self.tolerated: list[tuple[list[CaseResult], pytest.TestReport]] = []
+        #: Each response's answer segment, for the results document (the next run's baseline).
+        self.answers: dict[tuple[str, int, bool], str] = {}
+        self.usage_error: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Classify each phase's report: MathIF case, MathIF error, or another test."""
@@ -90,17 +104,36 @@ class MathIFReporter:
             self.aggregator.add_generation(json.loads(str(props["mathif_generation"])))
         if report.when == "call" and "mathif_case" in props:
             cases = [CaseResult.from_dict(c) for c in json.loads(str(props["mathif_case"]))]
+            self._keep_answers(cases, props.get("mathif_answers"))
             quarantined = bool(props.get("mathif_quarantined"))
             self.aggregator.add_case(
                 str(suite), cases, passed=report.passed, quarantined=quarantined
             )
+            if report.failed and not self.settings.strict:
+                self.tolerated.append((cases, report))
         elif report.failed:
             uid = report.nodeid.rsplit("::", 1)[-1]
             self.aggregator.add_error(str(suite), uid)
 
+    def _keep_answers(self, cases: list[CaseResult], answers: object) -> None:
+        texts = json.loads(str(answers)) if answers is not None else []
+        for case, text in zip(cases, texts, strict=False):
+            self.answers[(case.uid, case.sample, case.constrained)] = str(text)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """Keep a start-up mistake an xdist worker found (xdist ``pytest_testnodedown``)."""
+        from mathif_pytest.pytest_plugin.startup import worker_usage_error
+
+        self.usage_error = self.usage_error or worker_usage_error(node)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Evaluate the gates and set the exit status (the gate owns it)."""
+        if self.usage_error:  # found by xdist workers at collection: as pytest reports its own
+            sys.stderr.write(f"ERROR: {self.usage_error}\n")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         if not self.aggregator.mathif_cases:
             return
         settings = self.config.stash[_session_key()].settings
@@ -114,7 +147,7 @@ class MathIFReporter:
         session.exitstatus = self.report.exit_status
         from mathif_pytest.reporting.document import run_document
 
-        document = run_document(self.report, settings, self.config)
+        document = run_document(self.report, settings, self.config, self.answers)
         if settings.results is not None:
             from mathif_pytest.runfile import write_json_atomic
 
@@ -134,26 +167,59 @@ class MathIFReporter:
         loaded = _load_suite_quietly(Path(self.config.rootpath, path)) if path else None
         return loaded.gate if loaded is not None else ()
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Print the metrics with intervals, the breakdowns and PASS/FAIL per threshold."""
-        if self.report is None:
-            return
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, None, None]:
+        """The ``mathif summary`` section, after pytest's own (pytest terminal summary hook).
+
+        Failed samples the gate tolerates are left out of pytest's FAILURES and short summary
+        sections (unless ``-v``): the section lists them compactly, grouped by reason.
+        """
+        stats = terminalreporter.stats
+        listed = self.config.get_verbosity() > 0 or not self.tolerated
+        failed = stats.get("failed", [])
+        if not listed:
+            hidden = {id(report) for _, report in self.tolerated}
+            stats["failed"] = [r for r in failed if id(r) not in hidden]
+        try:
+            yield
+        finally:
+            if not listed:
+                stats["failed"] = failed
+        if self.report is not None:
+            self._write_summary(terminalreporter, listed)
+
+    def _write_summary(self, terminalreporter: Any, listed: bool) -> None:
         terminalreporter.section("mathif summary")
-        lines = [
-            *_suite_choice_lines(self.report, self.default_suite),
-            *run_summary_lines(self.report),
-        ]
+        failed = failed_samples_lines(self._report, [cases for cases, _ in self.tolerated], listed)
+        choice = _suite_choice_lines(self._report, self.default_suite)
+        lines = [*failed, *choice, *run_summary_lines(self._report)]
         if self.write_error:
             lines.append(self.write_error)
-        last = len(lines) - 1
-        for index, line in enumerate(lines):
-            failed = line.rstrip().endswith("FAIL") or "FAIL  (" in line
+        for line in lines:
             terminalreporter.write_line(
                 line,
-                bold=index == last or line.startswith("suite "),
-                green=(index == last and self.report.exit_status == 0) or line.endswith("PASS"),
-                red=(index == last and self.report.exit_status != 0) or failed,
+                bold=line.startswith("suite "),
+                green=line.endswith("PASS"),
+                red=line.endswith("FAIL"),
             )
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The run's last two lines, after pytest's own summary line (pytest unconfigure hook).
+
+        What regressed (or which thresholds failed), then the verdict with the exit status.
+        """
+        terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.report is None or terminalreporter is None:
+            return
+        what, verdict = outcome_lines(self.report)
+        passed = self.report.exit_status == 0
+        terminalreporter.write_line(what, bold=True)
+        terminalreporter.write_line(verdict, bold=True, green=passed, red=not passed)
+
+    @property
+    def _report(self) -> RunReport:
+        assert self.report is not None
+        return self.report
 
 
 def _suite_choice_lines(report: RunReport, default_suite: str | None) -> list[str]:

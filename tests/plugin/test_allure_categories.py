@@ -1,4 +1,8 @@
-"""The Allure failure taxonomy (categories.json) against the messages MathIF items fail with."""
+"""The Allure failure taxonomy (categories.json) against the messages MathIF cases fail with.
+
+The messages are the ones the Allure report shows (``failure_message``): one line per reason,
+each starting with the constraint type or ``answer``, regressions first and marked.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,16 @@ import pytest
 
 pytest.importorskip("allure_pytest")
 
-from mathif_pytest.case import CaseFailure, CaseSpec, MathIFCase
+from mathif_pytest.case import CaseSpec, MathIFCase
 from mathif_pytest.constraints import REGISTRY
 from mathif_pytest.constraints._base import Verdict
 from mathif_pytest.dataset import Sample, load_dataset
 from mathif_pytest.grading import AnswerGrade, Grade, split_response
-from mathif_pytest.reporting.allure import (
+from mathif_pytest.reporting.allure_case import failure_message
+from mathif_pytest.reporting.allure_categories import (
     EMPTY_RESPONSE,
     GENERATION_ERROR,
+    REGRESSED_ANSWER,
     TRUNCATED,
     UNCLOSED_THINKING,
     UNGRADABLE,
@@ -25,8 +31,8 @@ from mathif_pytest.reporting.allure import (
     Category,
     categories,
     failure_kinds,
-    properties_text,
 )
+from mathif_pytest.reporting.allure_run import properties_text
 from mathif_pytest.results import CaseResult
 from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items
 
@@ -39,7 +45,12 @@ def samples(data_dir: Path) -> dict[str, Sample]:
     return load_dataset(data_dir).by_uid()
 
 
-def _case(sample: Sample, results: Sequence[CaseResult], texts: Sequence[str]) -> MathIFCase:
+def _case(
+    sample: Sample,
+    results: Sequence[CaseResult],
+    texts: Sequence[str],
+    baseline: Sequence[CaseResult] = (),
+) -> MathIFCase:
     spec = CaseSpec(suite="smoke", sample=sample, constrained=True)
     return MathIFCase(
         spec=spec,
@@ -47,14 +58,14 @@ def _case(sample: Sample, results: Sequence[CaseResult], texts: Sequence[str]) -
         responses=tuple(texts),
         parts=tuple(split_response(t) for t in texts),
         results=tuple(results),
+        baseline=tuple(baseline),
     )
 
 
 def _message(case: MathIFCase) -> str:
-    """The message allure-pytest records for the failed item: ``excinfo.exconly()``."""
-    with pytest.raises(CaseFailure) as info:
-        case.check()
-    return info.exconly()
+    """The message the Allure report shows for the failed case."""
+    assert not case.passed
+    return failure_message(case)
 
 
 def _first_match(message: str) -> str | None:
@@ -110,6 +121,67 @@ def test_generation_error_message_is_filed_as_a_backend_error() -> None:
     assert _first_match(info.exconly()) == GENERATION_ERROR
 
 
+def test_message_starts_with_the_constraint_type_and_its_reason(
+    scored: dict[str, MathIFCase],
+) -> None:
+    message = _message(scored["violated"])
+    assert message.startswith("keywords:frequency: 'total' appears 0 times; needs at least 2")
+    assert "CaseFailure" not in message and "gsm8k_single-1" not in message
+
+
+def _regressed(samples: dict[str, Sample], now: CaseResult, before: CaseResult) -> MathIFCase:
+    return _case(samples[now.uid], [now], ["x"], baseline=[before])
+
+
+def test_a_regression_is_filed_under_its_constraint_type_first(
+    samples: dict[str, Sample],
+) -> None:
+    sample = samples["gsm8k_single-1"]
+    correct = Grade(outcome=AnswerGrade.CORRECT, extracted="5", reference="5", detail="equal")
+    before = _result(
+        sample, (Verdict(constraint_id="keywords:frequency", followed=True, detail="ok"),), correct
+    )
+    now = _result(
+        sample,
+        (
+            Verdict(
+                constraint_id="keywords:frequency",
+                followed=False,
+                detail="'total' appears 1 time; needs at least 2",
+            ),
+        ),
+        correct,
+    )
+    case = _regressed(samples, now, before)
+    message = _message(case)
+    assert message == (
+        "keywords:frequency: 'total' appears 1 time; needs at least 2 "
+        "(regressed: followed in the baseline)"
+    )
+    assert failure_kinds(case) == [
+        "Regressed: keywords:frequency",
+        "Constraint violated: keywords:frequency",
+    ]
+    assert _first_match(message) == "Regressed: keywords:frequency"
+    # A constraint that was violated before too is no regression.
+    assert _first_match(_message(_regressed(samples, now, now))) == (
+        "Constraint violated: keywords:frequency"
+    )
+
+
+def test_an_answer_that_was_right_in_the_baseline_is_a_regressed_answer(
+    samples: dict[str, Sample],
+) -> None:
+    sample = samples["gsm8k_single-29"]
+    verdicts = (Verdict(constraint_id="punctuation:no_comma", followed=True, detail="ok"),)
+    right = Grade(outcome=AnswerGrade.CORRECT, extracted="106", reference="106", detail="equal")
+    wrong = Grade(outcome=AnswerGrade.INCORRECT, extracted="7", reference="106", detail="differ")
+    case = _regressed(samples, _result(sample, verdicts, wrong), _result(sample, verdicts, right))
+    assert _message(case).endswith("(regressed: correct in the baseline)")
+    assert failure_kinds(case)[0] == REGRESSED_ANSWER
+    assert _first_match(_message(case)) == REGRESSED_ANSWER
+
+
 def test_ungradable_answer_is_filed_as_ungradable(samples: dict[str, Sample]) -> None:
     grade = Grade(
         outcome=AnswerGrade.UNGRADABLE,
@@ -144,6 +216,7 @@ def test_every_constraint_type_has_a_category_matching_its_violation(
         Verdict(constraint_id=constraint_id, followed=False, detail="reason: x"),
     )
     message = _message(_case(sample, [_result(sample, verdicts, correct)], ["x"]))
+    assert message.startswith(f"{constraint_id}: reason: x")
     assert _first_match(message) == f"Constraint violated: {constraint_id}"
 
 
@@ -165,7 +238,7 @@ def test_failure_kinds_of_a_passed_case_are_empty(samples: dict[str, Sample]) ->
 @pytest.mark.parametrize("category", categories(), ids=lambda c: c.name)
 def test_regex_means_the_same_to_allure_2_and_allure_3(category: Category) -> None:
     # Allure 2 full-matches the whole message; Allure 3 searches it. `[\s\S]*` makes them agree.
-    sample = f"CaseFailure: x-1: {category.name}\nanswer incorrect: y\nFailed: z"
+    sample = f"x: {category.name}\nanswer incorrect: y (regressed: z)\nFailed: z"
     regex = re.compile(category.message_regex)
     assert bool(regex.fullmatch(sample)) == bool(regex.search(sample))
     assert category.to_json()["matchedStatuses"]
@@ -173,7 +246,7 @@ def test_regex_means_the_same_to_allure_2_and_allure_3(category: Category) -> No
 
 def test_category_names_are_unique() -> None:
     names = [c.name for c in categories()]
-    assert len(names) == len(set(names)) == len(REGISTRY) + 7
+    assert len(names) == len(set(names)) == 2 * len(REGISTRY) + 7
 
 
 def test_properties_text_escapes_like_java_properties() -> None:

@@ -1,78 +1,75 @@
 """The documented HTML command on real MathIF results, opened in headless Chromium.
 
+A baseline run, then two candidates compared with it: one with planted regressions (five
+constraints broken, one answer wrong: the ``delta.hard_accuracy`` gate fails) and one that
+answers as the baseline did (the gate passes). Each candidate's results go through
+``npx allure generate`` with this repository's ``allurerc.mjs``, and the reports are read as a
+reviewer reads them: the first screen, the quality gate, the categories, a regressed case.
+
 Needs the npm devDependency (``npm ci`` in the repository root) and ``/usr/bin/chromium``
 (``apt-get install -y chromium``); skipped otherwise. ``MATHIF_UPDATE_SCREENSHOT=1`` also writes
-the screenshot the documentation shows, ``docs/img/allure-report.png``.
+the screenshots the documentation shows, ``docs/img/allure-report.png`` and
+``docs/img/allure-regression.png``.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("allure_pytest")
 
+from _chromium import CHROMIUM, Chromium
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = REPO / "docs" / "img" / "allure-report.png"
-RIGHT = "<think>Let me think.</think>The final answer is \\boxed{{{}}}"
-#: A few cases of each kind: passed, violated constraint, wrong answer, truncated, empty, errored.
-REPLAY = {
-    "gsm8k_single-14": {"response": RIGHT.format(18)},
-    "gsm8k_single-1": {
-        "response": "<think>5 changes each, half of 10.</think>"
-        "Jordan changes 4 diapers in total: \\boxed{4}"
-    },
-    "gsm8k_single-29": {"response": RIGHT.format(7)},
-    "gsm8k_double-0": {"response": "<think>Let me think about", "finish_reason": "length"},
-    "gsm8k_triple-0": {"response": ""},
-    "aime_single-14": {"response": RIGHT.format(70)},
-    "math500_single-14": None,
+IMAGES = REPO / "docs" / "img"
+THINK = "<think>" + "Let me think about it step by step. " * 200 + "</think>"
+#: The baseline's answers: each follows its sample's one constraint, and is right.
+BASELINE = {
+    "gsm8k_single-14": "so the answer is \\boxed{18}",  # punctuation:no_comma
+    "gsm8k_single-29": "the answer is \\boxed{106}",  # punctuation:no_comma
+    "gsm8k_single-13": "the answer is \\boxed{45000}",  # change_case:english_lowercase
+    "gsm8k_single-1": "the total is 5 and so the total is \\boxed{5}",  # keywords:frequency
+    "gsm8k_single-2": "the answer is \\boxed{83}",  # keywords:forbidden_words
+    "aime_single-14": "the answer is \\boxed{70}",  # punctuation:no_comma
+    "aime_single-13": "the answer is \\boxed{468}",  # change_case:english_lowercase
+    "gsm8k_double-0": "the answer is \\boxed{1}",
 }
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
+#: The planted regressions: a broken constraint each, and one wrong answer.
+REGRESSED = {
+    "gsm8k_single-14": "So, first, the answer is \\boxed{18}",
+    "gsm8k_single-29": "well, the answer is \\boxed{106}",
+    "gsm8k_single-13": "The Answer is \\boxed{45000}",
+    "gsm8k_single-1": "the total is \\boxed{5}",
+    "gsm8k_single-2": "a valid answer is \\boxed{83}",
+    "aime_single-14": "the answer is \\boxed{71}",
+}
+GATE = ("--mathif-gate=delta.hard_accuracy>=-0.02", "--mathif-gate=correctness>=0.2")
 
 
 @dataclass
 class Report:
-    """A generated single-file report and what it needs to be opened."""
+    """A generated single-file report and the ids of its cases."""
 
     index: Path
     ids: dict[str, str]  # test result id by the case's title
-    history: Path
-    tmp: Path
 
-    def url(self, route: str = "") -> str:
-        return self.index.as_uri() + (f"#/{route}" if route else "")
+    def url(self) -> str:
+        return self.index.as_uri()
 
-    def case_id(self, title_start: str) -> str:
-        return next(i for title, i in self.ids.items() if title.startswith(title_start))
+    def case_id(self, uid: str) -> str:
+        return next(i for title, i in self.ids.items() if title.startswith(f"{uid} · "))
 
 
 def _require_tools() -> None:
@@ -82,229 +79,211 @@ def _require_tools() -> None:
         pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium")
 
 
-def _run_suite(directory: Path, data_dir: Path) -> Path:
-    uids = ", ".join(REPLAY)
-    (directory / "smoke.yaml").write_text(
-        f"mathif:\n  name: smoke\n  data: {data_dir}\n  select:\n    uids: [{uids}]\n"
-        "  gate:\n    - correctness>=0.2\n",
-        encoding="utf-8",
-    )
-    lines = [json.dumps({"uid": uid, **line}) for uid, line in REPLAY.items() if line]
-    (directory / "replay.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    results = directory / "allure-results"
+def _replay(path: Path, answers: dict[str, str], truncated: bool = False) -> Path:
+    lines = [
+        json.dumps({"uid": uid, "response": THINK + text})
+        for uid, text in answers.items()
+        if not (truncated and uid == "gsm8k_double-0")
+    ]
+    if truncated:
+        lines.append(
+            json.dumps(
+                {"uid": "gsm8k_double-0", "response": "<think>Let me", "finish_reason": "length"}
+            )
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_ADD"))}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:hypothesispytest",
-            "smoke.yaml",
-            "--model",
-            "replay.jsonl",
-            "--mathif-store=store.sqlite",
-            f"--alluredir={results}",
-        ],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
+    command += ["-p", "no:hypothesispytest", "smoke.yaml", "--mathif-store=store.sqlite", *args]
+    return subprocess.run(
+        command, cwd=directory, env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    assert list(results.glob("*-result.json")), done.stdout + done.stderr
-    return results
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Report:
-    """Run a small suite, then the documented command: ``npx allure generate allure-results``."""
-    _require_tools()
-    tmp = tmp_path_factory.mktemp("allure-browser")
-    results = _run_suite(tmp, data_dir)
-    history = tmp / "history.jsonl"
-    # The repository's allurerc.mjs (read from the working directory) with this run's paths.
-    env = {
-        **os.environ,
-        "MATHIF_ALLURE_RESULTS": str(results),
-        "MATHIF_ALLURE_HISTORY": str(history),
-    }
+def generate(results: Path, output: Path, history: Path, **env: str) -> Report:
+    """The documented command, ``npx allure generate``, with this repository's allurerc.mjs."""
     done = subprocess.run(
-        [
-            "npx",
-            "--no-install",
-            "allure",
-            "generate",
-            str(results),
-            "-o",
-            str(tmp / "allure-report"),
-        ],
+        ["npx", "--no-install", "allure", "generate", str(results), "-o", str(output)],
         cwd=REPO,
-        env=env,
+        env={
+            **os.environ,
+            "MATHIF_ALLURE_RESULTS": str(results),
+            "MATHIF_ALLURE_HISTORY": str(history),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
-    index = tmp / "allure-report" / "index.html"
+    index = output / "index.html"
     assert done.returncode == 0 and index.exists(), done.stdout + done.stderr
-    by_id = json.loads((tmp / "allure-report" / "test-results.json").read_text())["byId"]
-    return Report(index, {v["name"]: k for k, v in by_id.items()}, history, tmp)
-
-
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4): no extra
-    package, no websocket, and waits on what the page shows rather than on a fixed time."""
-
-    def __init__(self) -> None:
-        self._profile = tempfile.TemporaryDirectory()
-        to_chrome, self._writer = os.pipe()
-        self._reader, from_chrome = os.pipe()
-
-        def pipes() -> None:
-            os.dup2(to_chrome, 3)
-            os.dup2(from_chrome, 4)
-
-        self.process = subprocess.Popen(
-            [
-                str(CHROMIUM),
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={self._profile.name}",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
-            pass_fds=(3, 4),
-            preexec_fn=pipes,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(to_chrome)
-        os.close(from_chrome)
-        self._buffer, self._id, self._session = b"", 0, ""
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        self._id += 1
-        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
-        if self._session and not method.startswith("Target."):
-            message["sessionId"] = self._session
-        os.write(self._writer, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + 60
-        while True:
-            while b"\0" in self._buffer:
-                raw, self._buffer = self._buffer.split(b"\0", 1)
-                reply = json.loads(raw)
-                if reply.get("id") == self._id:
-                    assert "error" not in reply, f"{method}: {reply['error']}"
-                    result: dict[str, Any] = reply["result"]
-                    return result
-            ready = select.select([self._reader], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(self._reader, 1 << 20) if ready[0] else b""
-            assert chunk, f"Chromium did not answer {method}"
-            self._buffer += chunk
-
-    def open(self, url: str, width: int = 1280, height: int = 1600) -> None:
-        target = self.send("Target.createTarget", url="about:blank")["targetId"]
-        self._session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=width,
-            height=height,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        self.send("Page.navigate", url=url)
-
-    def show(self, route: str, expected: str, timeout: float = 60.0) -> str:
-        """Go to ``#/route`` and return the page's text once ``expected`` is in it."""
-        self.send("Runtime.evaluate", expression=f"location.hash = {json.dumps('/' + route)}")
-        deadline, text = time.monotonic() + timeout, ""
-        while time.monotonic() < deadline:
-            found = self.send(
-                "Runtime.evaluate",
-                returnByValue=True,
-                expression="document.body ? document.body.innerText : ''",
-            )
-            text = str(found["result"].get("value", ""))
-            if expected in text:
-                return text
-            time.sleep(0.1)
-        raise AssertionError(f"{expected!r} never showed on #/{route}; the page shows:\n{text}")
-
-    def screenshot(self) -> bytes:
-        return base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"])
-
-    def close(self) -> None:
-        with contextlib.suppress(AssertionError, OSError):
-            self.send("Browser.close")
-        self.process.wait(timeout=30)
-        os.close(self._writer)
-        os.close(self._reader)
-        self._profile.cleanup()
+    by_id = json.loads((output / "test-results.json").read_text())["byId"]
+    return Report(index, {v["name"]: k for k, v in by_id.items()})
 
 
 @pytest.fixture(scope="module")
-def browser(report: Report) -> Iterator[Chromium]:
+def project(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A baseline run's results document, and the Allure results of the two candidates."""
+    _require_tools()
+    directory = tmp_path_factory.mktemp("allure-browser")
+    uids = ", ".join(BASELINE)
+    (directory / "smoke.yaml").write_text(
+        f"mathif:\n  name: smoke\n  data: {data_dir}\n  select:\n    uids: [{uids}]\n",
+        encoding="utf-8",
+    )
+    base = _replay(directory / "baseline.jsonl", BASELINE)
+    baseline = directory / "baseline.json"
+    assert _pytest(directory, "--model", str(base), f"--mathif-results={baseline}").returncode == 0
+    failing = _replay(directory / "failing.jsonl", {**BASELINE, **REGRESSED}, truncated=True)
+    for name, model in (("failing", failing), ("passing", base)):
+        done = _pytest(
+            directory,
+            "--model",
+            str(model),
+            f"--mathif-baseline={baseline}",
+            f"--alluredir={directory / name}",
+            *GATE,
+        )
+        assert done.returncode == (1 if name == "failing" else 0), done.stdout + done.stderr
+    return directory
+
+
+@pytest.fixture(scope="module")
+def failing(project: Path) -> Report:
+    return generate(project / "failing", project / "failing-report", project / "history.jsonl")
+
+
+@pytest.fixture(scope="module")
+def passing(project: Path) -> Report:
+    return generate(project / "passing", project / "passing-report", project / "passing.jsonl")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    _require_tools()
     chromium = Chromium()
     try:
-        chromium.open(report.url())
+        chromium.open("about:blank")
         yield chromium
     finally:
         chromium.close()
 
 
-JORDAN = "gsm8k · single · Jordan has 2 children"
+def _open(browser: Chromium, report: Report, route: str, expected: str) -> str:
+    browser.send("Page.navigate", url=report.url())
+    return browser.show(route, expected)
 
 
-def test_overview_lists_the_mathif_cases_by_source_and_level(browser: Chromium) -> None:
-    text = browser.show("", JORDAN)
-    for expected in ("MathIF", "gsm8k", "single", "aime", "model", "sampling.temperature"):
-        assert expected in text, expected
-
-
-def test_case_page_shows_the_failed_constraint_its_reason_and_attachments(
-    browser: Chromium, report: Report
+def test_first_screen_of_a_failing_comparison_shows_the_verdict_and_the_deltas(
+    browser: Chromium, failing: Report
 ) -> None:
-    text = browser.show(report.case_id(JORDAN), "— violated")
-    assert re.search(
-        r"keywords:frequency — violated: 'total' appears 1 time .*; needs at least 2", text
-    )
-    assert 'asked: In your response, the word "total" should appear at least 2 times.' in text
-    assert "Category: Constraint violated: keywords:frequency" in text
-    for attachment in ("prompt", "response", "verdicts", "answer vs reference"):
-        assert re.search(rf"^{re.escape(attachment)}$", text, re.MULTILINE), attachment
+    _open(browser, failing, "", "HAcc delta")
+    screen = browser.first_screen()
+    assert "MathIF smoke: FAILED (exit status 1)" in screen
+    assert re.search(r"Quality Gates\s*2", screen), screen
+    assert re.search(r"verdict\s+FAILED \(exit status 1\): the gate failed", screen), screen
+    assert re.search(r"regressed\s+6 samples: punctuation:no_comma 2", screen), screen
+    assert re.search(r"HAcc\s+\d+\.\d\d% \[", screen), screen
+    assert re.search(r"HAcc delta\s+-\d+\.\d\d pts \[-", screen), screen
+    assert re.search(r"Correct delta\s+-\d+\.\d\d pts", screen), screen
 
 
-def test_categories_page_files_failures_by_mathif_reason(browser: Chromium) -> None:
-    text = browser.show("categories", "Wrong answer")
-    for expected in (
-        "Backend or generation error",
-        "Empty response",
-        "Generation truncated (finish_reason length)",
-        "Constraint violated: keywords:frequency",
-    ):
-        assert expected in text, expected
+def test_quality_gates_show_each_threshold_and_link_the_regressed_samples(
+    browser: Chromium, failing: Report
+) -> None:
+    text = _open(browser, failing, "qualityGate", "smoke: delta.hard_accuracy")
+    assert re.search(r"smoke: delta\.hard_accuracy\s+Error\s+delta\.hard_accuracy", text)
+    assert "a significant regression beyond the margin -2.00 pts" in text
+    assert "Related test results (5)" in text
+    assert re.search(r"smoke: correctness\s+Success\s+correctness >= 20\.00%: observed", text)
 
 
-def test_run_summary_and_charts_are_global_attachments(browser: Chromium) -> None:
-    text = browser.show("globalAttachments", "MathIF run summary")
-    for expected in ("compliance per constraint type", "metrics per source", "metrics per level"):
-        assert expected in text, expected
+def test_categories_list_the_regressions_by_constraint_type(
+    browser: Chromium, failing: Report
+) -> None:
+    text = _open(browser, failing, "categories", "Regressed: answer")
+    expected = [
+        "Regressed: change_case:english_lowercase\n1",
+        "Regressed: keywords:forbidden_words\n1",
+        "Regressed: keywords:frequency\n1",
+        "Regressed: punctuation:no_comma\n2",
+        "Regressed: answer\n1",
+        "Generation truncated (finish_reason length)\n1",
+    ]
+    for category in expected:
+        assert category in text, category
 
 
-def test_generate_appends_one_history_entry(report: Report) -> None:
-    assert len(report.history.read_text(encoding="utf-8").splitlines()) == 1
-
-
-def test_screenshot_of_a_failed_case(browser: Chromium, report: Report) -> None:
-    browser.show(report.case_id(JORDAN), "— violated")
-    shot = report.tmp / "allure-report.png"
-    shot.write_bytes(browser.screenshot())
-    assert shot.read_bytes().startswith(b"\x89PNG")
+def test_a_regressed_case_shows_the_baseline_beside_this_run(
+    browser: Chromium, failing: Report
+) -> None:
+    text = _open(browser, failing, failing.case_id("gsm8k_single-14"), "baseline vs this run")
+    assert "Category: Regressed: punctuation:no_comma" in text
+    message = "punctuation:no_comma: contains 2 commas (first in 'So,') (regressed: followed"
+    assert message in text and "CaseFailure" not in text
+    for noise in ("tmp_path_factory", "mathif_generations", "host", "thread", "severity"):
+        assert noise not in text, noise
+    browser.click("baseline vs this run")
+    page = browser.frame_html("blob:")
+    baseline, now = re.findall(r"<pre>(.*?)</pre>", page)
+    assert baseline == "so the answer is \\boxed{18}"
+    assert now == "So<mark>,</mark> first<mark>,</mark> the answer is \\boxed{18}"
+    assert "<th>baseline</th><th>this run</th>" in page
+    assert "followed</span>: contains no comma" in page
     if os.environ.get("MATHIF_UPDATE_SCREENSHOT") == "1":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
+        browser.evaluate("document.querySelector('iframe[src^=\"blob:\"]').scrollIntoView()")
+        (IMAGES / "allure-regression.png").write_bytes(browser.screenshot())
+
+
+def test_the_run_summary_is_the_first_global_attachment(browser: Chromium, failing: Report) -> None:
+    text = _open(browser, failing, "globalAttachments", "MathIF run summary")
+    names = re.findall(r"^\d+\n(.+)$", text, re.MULTILINE)
+    assert names[:2] == ["MathIF run summary", "compliance per constraint type"], names
+    browser.click("MathIF run summary")
+    page = browser.frame_html("blob:")
+    for table in ("Gate", "Metrics", "By source", "By constraint type", "Flips by constraint"):
+        assert f"<h3>{table}" in page, table
+    assert "Flipped samples (6)" in page and "gsm8k_single-14" in page
+
+
+def test_a_passing_comparison_says_passed_on_the_first_screen(
+    browser: Chromium, passing: Report
+) -> None:
+    _open(browser, passing, "", "HAcc delta")
+    screen = browser.first_screen()
+    assert "MathIF smoke: passed (exit status 0)" in screen
+    assert re.search(r"verdict\s+PASSED \(exit status 0\): the gate passed", screen), screen
+    assert re.search(r"HAcc delta\s+\+0\.00 pts", screen), screen
+
+
+def test_reports_carry_no_analytics_tag(failing: Report, passing: Report) -> None:
+    for report in (failing, passing):
+        html = report.index.read_text(encoding="utf-8")
+        assert "googletagmanager" not in html and "gtag(" not in html
+        assert "allureReportData" in html  # the report itself is intact
+
+
+def test_the_history_keeps_the_configured_number_of_reports(project: Path) -> None:
+    history = project / "bounded.jsonl"
+    for run in range(3):
+        generate(
+            project / "passing",
+            project / f"bounded-{run}",
+            history,
+            MATHIF_ALLURE_HISTORY_LIMIT="2",
+        )
+    assert len(history.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_screenshot_of_the_first_screen(browser: Chromium, failing: Report) -> None:
+    _open(browser, failing, "", "HAcc delta")
+    browser.first_screen()
+    shot = browser.screenshot()
+    assert shot.startswith(b"\x89PNG")
+    if os.environ.get("MATHIF_UPDATE_SCREENSHOT") == "1":
+        (IMAGES / "allure-report.png").write_bytes(shot)

@@ -7,6 +7,7 @@ result files it wrote.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -24,18 +25,18 @@ import pytest
 
 pytest.importorskip("allure_pytest")
 
-from mathif_pytest.reporting.allure import (
+from mathif_pytest.reporting.allure_categories import (
     EMPTY_RESPONSE,
     FAILURE_LABEL,
     GENERATION_ERROR,
-    REGRESSED,
     RUN_SUMMARY,
     TRUNCATED,
     UNCLOSED_THINKING,
     WRONG_ANSWER,
 )
 
-RIGHT = "<think>Let me think.</think>The final answer is \\boxed{{{}}}"
+THINKING = "Let me think. " * 1000  # 14,000 characters: folded in the report
+RIGHT = "<think>" + THINKING + "</think>The final answer is \\boxed{{{}}}"
 WRONG = "I do not know"
 #: uid -> replay lines ({"response", "finish_reason"}); a uid without lines has no response.
 SCENARIO: dict[str, list[dict[str, str]]] = {
@@ -200,6 +201,12 @@ def runs(project: Callable[..., Path]) -> dict[str, Any]:
             "--mathif-samples=2",
         ),
         "broken": partial(allure_run, broken),
+        "commas": partial(
+            allure_run,
+            project(
+                "allure-commas", {"gsm8k_single-14": [{"response": "So, first, the answer is 18"}]}
+            ),
+        ),
         "probe": partial(_probe, project("allure-off", PASSING)),
     }
     if importlib.util.find_spec("xdist") is not None:
@@ -239,39 +246,40 @@ def test_run_reports_every_case_and_keeps_the_gate_exit_status(run: AllureRun) -
     assert "mathif allure:" not in run.output
 
 
-def test_case_is_titled_by_source_level_and_question(run: AllureRun) -> None:
+def test_case_is_titled_by_uid_and_question(run: AllureRun) -> None:
     title = run.results["gsm8k_single-1"]["name"]
-    assert re.fullmatch(r"gsm8k · single · Jordan has 2 children who wear diapers\. .*…", title)
+    assert re.fullmatch(r"gsm8k_single-1 · Jordan has 2 children who wear diapers\. .*…", title)
     assert "Jordan's wife changes half" in run.results["gsm8k_single-1"]["description"]
 
 
 @pytest.mark.parametrize(
-    ("uid", "suite", "sub_suite", "severity"),
+    ("uid", "suite", "sub_suite"),
     [
-        ("gsm8k_single-1", "gsm8k", "single", "critical"),
-        ("gsm8k_double-0", "gsm8k", "double", "normal"),
-        ("gsm8k_triple-0", "gsm8k", "triple", "minor"),
+        ("gsm8k_single-1", "gsm8k", "single"),
+        ("gsm8k_double-0", "gsm8k", "double"),
+        ("gsm8k_triple-0", "gsm8k", "triple"),
     ],
 )
 def test_case_is_filed_under_mathif_source_and_level(
-    run: AllureRun, uid: str, suite: str, sub_suite: str, severity: str
+    run: AllureRun, uid: str, suite: str, sub_suite: str
 ) -> None:
     assert run.labels(uid, "parentSuite") == ["MathIF"]
     assert run.labels(uid, "suite") == [suite]
     assert run.labels(uid, "subSuite") == [sub_suite]
-    assert run.labels(uid, "severity") == [severity]
 
 
-def test_each_constraint_type_is_a_feature_and_a_tag(run: AllureRun) -> None:
+def test_only_labels_that_help_are_kept(run: AllureRun) -> None:
     assert run.labels("gsm8k_single-1", "feature") == ["keywords:frequency"]
-    assert "keywords:frequency" in run.labels("gsm8k_single-1", "tag")
+    names = {label["name"] for item in run.results.values() for label in item["labels"]}
+    # host, thread, framework, language, package, marker tags and severity are gone
+    assert names == {"parentSuite", "suite", "subSuite", "feature", FAILURE_LABEL}
 
 
-def test_uid_is_a_parameter_and_model_and_response_are_excluded_ones(run: AllureRun) -> None:
+def test_uid_is_a_parameter_and_model_an_excluded_one(run: AllureRun) -> None:
     params = run.parameters("gsm8k_single-1")
+    assert set(params) == {"uid", "suite", "model"}
     assert params["uid"]["value"] == "'gsm8k_single-1'" and not params["uid"].get("excluded")
     assert params["model"]["excluded"] is True
-    assert params["response"] == {"name": "response", "value": f"'{WRONG}'", "excluded": True}
 
 
 def test_each_constraint_check_and_the_grading_are_steps_named_by_their_verdict(
@@ -284,29 +292,43 @@ def test_each_constraint_check_and_the_grading_are_steps_named_by_their_verdict(
     )
     assert [s for n, s in failed.items() if n.startswith("answer — incorrect: ")] == ["failed"]
     passed = _steps(run.results["gsm8k_single-14"])
-    assert passed["punctuation:no_comma — followed: contains no comma"] == "passed"
+    assert next(iter(passed)) == "punctuation:no_comma — followed: contains no comma"
     assert any(n.startswith("answer — correct: extracted '18'") for n in passed)
     assert run.results["gsm8k_single-14"]["status"] == "passed"
 
 
-def test_case_attaches_prompt_response_thinking_answer_verdicts_and_grade(run: AllureRun) -> None:
-    item = run.results["gsm8k_single-1"]
-    attachments = run.attachments(item)
-    assert set(attachments) == {
-        "prompt",
-        "response",
-        "thinking",
-        "answer segment",
-        "verdicts",
-        "answer vs reference",
-    }
-    assert b"Jordan has 2 children" in run.read(attachments["prompt"])
-    assert run.read(attachments["response"]).decode() == WRONG
-    table = run.read(attachments["verdicts"]).decode()
-    assert attachments["verdicts"]["type"] == "text/html"
-    assert "✘ violated" in table and "&#x27;total&#x27; appears 0 times" in table
-    grade = run.read(attachments["answer vs reference"]).decode()
-    assert "extracted: 'I do not know'" in grade and "reference: '5'" in grade
+def test_a_violated_step_says_what_the_prompt_asked(run: AllureRun) -> None:
+    step = next(s for s in run.results["gsm8k_single-1"]["steps"] if s["status"] == "failed")
+    message = step["statusDetails"]["message"]
+    assert message.startswith('Failed: the prompt asked: In your response, the word "total"')
+
+
+def test_the_response_is_one_html_attachment_with_the_thinking_folded(run: AllureRun) -> None:
+    attachments = run.attachments(run.results["gsm8k_single-14"])
+    assert set(attachments) == {"response"}
+    assert attachments["response"]["type"] == "text/html"
+    page = run.read(attachments["response"]).decode()
+    size, cut = f"{len(THINKING):,}", f"{len(THINKING) - 4000:,}"
+    assert f"<details><summary>Thinking ({size} characters; the middle {cut} not shown" in page
+    assert page.count("Let me think.") < 400  # 4,000 of 13,000 characters are kept
+    assert "The final answer is \\boxed{18}" in page
+    assert "followed</span>: contains no comma" in page
+
+
+def test_the_response_marks_the_span_that_broke_a_constraint(
+    runs: dict[str, Any],
+) -> None:
+    result: AllureRun = runs["commas"]
+    page = result.read(result.attachments(result.results["gsm8k_single-14"])["response"])
+    assert "So<mark>,</mark> first<mark>,</mark> the answer" in page.decode()
+
+
+def test_the_failure_message_starts_with_the_constraint_type(run: AllureRun) -> None:
+    details = run.results["gsm8k_single-1"]["statusDetails"]
+    assert details["message"].startswith(
+        "keywords:frequency: 'total' appears 0 times; needs at least 2\nanswer incorrect:"
+    )
+    assert "trace" not in details  # it would repeat the message after the uid
 
 
 @pytest.mark.parametrize(
@@ -336,11 +358,24 @@ def test_errored_case_is_still_filed_and_titled(run: AllureRun) -> None:
     item = run.results["math500_single-14"]
     assert item["statusDetails"]["message"].startswith("Failed: math500_single-14: ")
     assert run.labels("math500_single-14", "suite") == ["math500"]
-    assert item["name"].startswith("math500 · single · ")
+    assert item["name"].startswith("math500_single-14 · ")
 
 
 def test_passed_case_has_no_failure_label(run: AllureRun) -> None:
     assert run.labels("gsm8k_single-14", FAILURE_LABEL) == []
+
+
+def test_no_fixture_set_up_or_tear_down_rows_remain(run: AllureRun, xdist_run: AllureRun) -> None:
+    assert run.count("*-container.json") == 0
+    assert xdist_run.count("*-container.json") == 0
+
+
+def test_environment_properties_open_with_the_verdict_and_the_metrics(run: AllureRun) -> None:
+    props = (run.results_dir / "environment.properties").read_text(encoding="utf-8")
+    keys = [line.split("=", 1)[0] for line in props.splitlines()]
+    assert keys[:5] == ["verdict", "gate", "HAcc", "SAcc", "Correct"]
+    assert "verdict=FAILED (exit status 1)\\: 1 MathIF error" in props
+    assert re.search(r"^HAcc=\d+\.\d\d% \[\d+\.\d, \d+\.\d\]$", props, re.MULTILINE)
 
 
 def test_run_level_files_are_written_once(run: AllureRun) -> None:
@@ -359,23 +394,44 @@ def test_run_level_files_are_written_once(run: AllureRun) -> None:
         assert re.search(rf"^{re.escape(key)}=\S", props, re.MULTILINE), key
     assert re.search(r"^dataset=.*@[0-9a-f]{16}$", props, re.MULTILINE)
     names = [c["name"] for c in json.loads((run.results_dir / "categories.json").read_text())]
-    assert names[:2] == [REGRESSED, GENERATION_ERROR] and names[-1] == WRONG_ANSWER
+    assert names[0] == "Regressed: change_case:capital_word_frequency"
+    assert GENERATION_ERROR in names and names[-1] == WRONG_ANSWER
 
 
-def test_run_summary_and_charts_are_global_attachments(run: AllureRun) -> None:
+def test_the_report_file_gives_allurerc_the_verdict_and_one_row_per_threshold(
+    run: AllureRun,
+) -> None:
+    report = json.loads((run.results_dir / "mathif-report.json").read_text())
+    assert report["suites"] == ["smoke"] and report["exitStatus"] == 1
+    assert report["passed"] is False
+    assert report["gate"] == [
+        {
+            "rule": "smoke: correctness",
+            "expected": ">= 0.00%",
+            "actual": report["gate"][0]["actual"],
+            "success": True,
+            "message": f"correctness >= 0.00%: observed {report['gate'][0]['actual']}",
+            "testResults": [],
+        }
+    ]
+    assert re.fullmatch(r"\d+\.\d\d% \[\d+\.\d\d, \d+\.\d\d\]", report["gate"][0]["actual"])
+
+
+def test_the_run_summary_is_listed_first_then_charts_and_results(run: AllureRun) -> None:
     attachments = run.globals()
-    assert set(attachments) == {
+    assert list(attachments) == [
         RUN_SUMMARY,
-        "mathif results",
         "compliance per constraint type",
         "metrics per source",
         "metrics per level",
-    }
+        "mathif results",
+    ]
+    assert run.count("*-globals.json") == 1
     summary = run.read(attachments[RUN_SUMMARY]).decode()
-    assert "suite smoke:" in summary and "correctness" in summary and "PASS" in summary
+    assert attachments[RUN_SUMMARY]["type"] == "text/html"
+    assert "<h2>Suite smoke</h2>" in summary and "<h3>Gate</h3>" in summary
     chart = attachments["metrics per level"]
     assert chart["type"] == "image/png" and run.read(chart).startswith(b"\x89PNG")
-    assert run.count("*-globals.json") == len(attachments)
 
 
 def test_several_responses_are_each_stepped_and_attached(runs: dict[str, Any]) -> None:
@@ -386,14 +442,14 @@ def test_several_responses_are_each_stepped_and_attached(runs: dict[str, Any]) -
     second = outer["response 2 of 2 — failed"]
     assert second["status"] == "failed"
     assert "response (2 of 2)" in result.attachments(second)
-    assert {"response 1", "response 2"} <= set(result.parameters("gsm8k_single-14"))
+    assert item["statusDetails"]["message"].startswith("response 2: answer incorrect: ")
 
 
 def test_run_level_files_are_written_once_under_xdist(xdist_run: AllureRun) -> None:
     assert sorted(xdist_run.results) == sorted(SCENARIO), xdist_run.output
     assert xdist_run.count("environment.properties") == 1
     assert xdist_run.count("categories.json") == 1
-    assert xdist_run.count("*-globals.json") == 5
+    assert xdist_run.count("*-globals.json") == 1
     props = (xdist_run.results_dir / "environment.properties").read_text(encoding="utf-8")
     assert re.search(r"^dataset=.*@[0-9a-f]{16}$", props, re.MULTILINE)
     assert "model=checkpoint-b.jsonl" in props
@@ -404,10 +460,7 @@ def test_history_id_survives_a_new_model_and_new_responses(
 ) -> None:
     before, after = run.results["gsm8k_single-1"], xdist_run.results["gsm8k_single-1"]
     assert before["historyId"] == after["historyId"]
-    assert (
-        run.parameters("gsm8k_single-1")["response"]
-        != xdist_run.parameters("gsm8k_single-1")["response"]
-    )
+    assert before["statusDetails"] != after["statusDetails"]
     assert (
         run.parameters("gsm8k_single-1")["model"] != xdist_run.parameters("gsm8k_single-1")["model"]
     )
@@ -423,3 +476,53 @@ def test_broken_reporter_input_does_not_change_the_exit_status(runs: dict[str, A
     assert "mathif allure: could not write evidence of smoke.yaml::gsm8k_single-1" in result.output
     assert "mathif allure: could not write environment.properties" in result.output
     assert result.count("categories.json") == 1 and RUN_SUMMARY in result.globals()
+
+
+@pytest.fixture(scope="module")
+def regressed_run(project: Callable[..., Path]) -> AllureRun:
+    """A baseline that follows gsm8k_single-14's no-comma constraint; a candidate that breaks it."""
+    directory = project("allure-regressed", {"gsm8k_single-14": [{"response": "so \\boxed{18}"}]})
+    done = run_pytest(
+        directory, "smoke.yaml", "--model", "replay.jsonl", "--mathif-store=store.sqlite",
+        "--mathif-results=baseline.json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = {"uid": "gsm8k_single-14", "response": "So, \\boxed{18}"}
+    (directory / "worse.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    return allure_run(
+        directory,
+        "--mathif-baseline=baseline.json",
+        "--mathif-gate=delta.hard_accuracy>=-0.02",
+        model="worse.jsonl",
+    )
+
+
+def test_a_regressed_case_carries_the_baseline_answer_beside_its_own(
+    regressed_run: AllureRun,
+) -> None:
+    item = regressed_run.results["gsm8k_single-14"]
+    assert regressed_run.labels("gsm8k_single-14", FAILURE_LABEL)[0] == (
+        "Regressed: punctuation:no_comma"
+    )
+    assert item["statusDetails"]["message"] == (
+        "punctuation:no_comma: contains 1 comma (first in 'So,') "
+        "(regressed: followed in the baseline)"
+    )
+    attachments = regressed_run.attachments(item)
+    assert list(attachments) == ["baseline vs this run", "response"]
+    page = regressed_run.read(attachments["baseline vs this run"]).decode()
+    assert (
+        "<td><pre>so \\boxed{18}</pre></td><td><pre>So<mark>,</mark> \\boxed{18}</pre></td>" in page
+    )
+
+
+def test_the_quality_gate_row_of_a_delta_threshold_links_the_regressed_cases(
+    regressed_run: AllureRun,
+) -> None:
+    report = json.loads((regressed_run.results_dir / "mathif-report.json").read_text())
+    (row,) = report["gate"]
+    assert row["rule"] == "smoke: delta.hard_accuracy" and row["expected"] == ">= -2.00 pts"
+    uuid = regressed_run.results["gsm8k_single-14"]["uuid"]
+    assert row["testResults"] == [hashlib.md5(uuid.encode()).hexdigest()]  # Allure 3's result id
+    summary = regressed_run.read(regressed_run.globals()[RUN_SUMMARY]).decode()
+    assert "<h3>Flipped samples (1)</h3>" in summary and "gsm8k_single-14" in summary

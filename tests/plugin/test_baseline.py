@@ -59,17 +59,20 @@ def test_failure_messages_name_regressions_since_the_baseline(
     pytester: pytest.Pytester, baseline: Path, write_replay: Replay
 ) -> None:
     worse = write_replay("worse.jsonl", correct=lambda uid: False)
-    result = _run(pytester, worse, f"--mathif-baseline={baseline}", "-k", "aime_single")
+    result = _run(pytester, worse, f"--mathif-baseline={baseline}", "-k", "aime_single", "-v")
     result.stdout.fnmatch_lines(["*regressed since the baseline: the answer was correct*"])
+    # without -v, the compact listing of failed samples puts the regressions first
+    compact = _run(pytester, worse, f"--mathif-baseline={baseline}", "-k", "aime_single")
+    compact.stdout.fnmatch_lines(["*failed their constraints or answer*", "  regressed: answer *"])
 
 
-def test_a_delta_gate_without_a_baseline_fails_and_says_what_to_pass(
+def test_a_delta_gate_without_a_baseline_is_a_usage_error_that_says_what_to_pass(
     pytester: pytest.Pytester, suite: Suite, write_replay: Replay
 ) -> None:
     suite()
     result = _run(pytester, write_replay(), "--mathif-gate=delta.hard_accuracy>=-0.02")
-    result.stdout.fnmatch_lines(["*delta.hard_accuracy*FAIL*--mathif-baseline*"])
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stderr.fnmatch_lines(["*delta.hard_accuracy*pass --mathif-baseline RESULTS.json*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
 def test_an_unreadable_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -135,7 +138,8 @@ def test_a_four_prompt_group_losing_everything_is_undetectable_and_fails_on_requ
     result.stdout.fnmatch_lines(
         [
             "*delta.correctness[[]aime]*-100.00*PASS",
-            "*delta -100.00 pts over 4 prompts*undetectable: even losing everything (100.0 pts)*",
+            "*delta -100.00 pts over 4 prompts*",
+            "*undetectable: even losing everything (100.0 pts)*",
         ]
     )
     assert result.ret == pytest.ExitCode.OK

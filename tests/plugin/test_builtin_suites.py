@@ -26,12 +26,14 @@ def test_model_alone_runs_the_default_suite_and_the_gate_decides(
         [
             "*suite full: the default (no suite among the paths); choose another with "
             "--mathif-suite NAME*",
-            "*mathif: exit status 0; gate passed*",
+            "mathif: PASSED (exit status 0)*",
         ]
     )
     assert passing.ret == pytest.ExitCode.OK
     failing = pytester.runpytest(f"--model={replay}", *run_args, "--mathif-gate=correctness>=0.9")
-    failing.stdout.fnmatch_lines(["*0 responses generated*420 reused*", "*gate FAILED*"])
+    failing.stdout.fnmatch_lines(
+        ["*0 responses generated*420 reused*", "mathif: FAILED (exit status 1)*"]
+    )
     assert failing.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -39,7 +41,7 @@ def test_the_default_suite_uses_its_own_gate(
     pytester: pytest.Pytester, write_replay: Replay, run_args: list[str]
 ) -> None:
     result = pytester.runpytest(f"--model={write_replay()}", *run_args)
-    result.stdout.fnmatch_lines(["*correctness*>= 0.2*observed*0/420*FAIL*"])
+    result.stdout.fnmatch_lines(["*correctness*>= 20.00%*observed*0/420*FAIL*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 

@@ -39,6 +39,14 @@ def test_plugin_loads_with_autoload_disabled_and_dash_p(
         (["--mathif-backend", "tgi"], "*--mathif-backend*invalid choice*"),
         (["--mathif-engine-arg", "tensor_parallel_size"], "*--mathif-engine-arg*not KEY=VALUE*"),
         (["--mathif-deviation", "lenient"], "*--mathif-deviation*not a deviation; choose from*"),
+        (["--mathif-top-p", "abc"], "*argument --mathif-top-p: 'abc' is not a number"),
+        (["--mathif-samples", "two"], "*argument --mathif-samples: 'two' is not an integer"),
+        (
+            ["--mathif-temperature", "-1"],
+            "*argument --mathif-temperature: '-1' is not a number >= 0",
+        ),
+        (["--mathif-alpha", "0.5"], "*argument --mathif-alpha: '0.5' is not a significance level*"),
+        (["--mathif-gate", "hard_accuracy>=40"], "*--mathif-gate*did you mean 0.4 (40%)?"),
     ],
     ids=[
         "gate-form",
@@ -49,6 +57,11 @@ def test_plugin_loads_with_autoload_disabled_and_dash_p(
         "backend",
         "engine-arg",
         "deviation",
+        "not-a-number",
+        "not-an-integer",
+        "negative-temperature",
+        "alpha",
+        "gate-percent-without-sign",
     ],
 )
 def test_bad_option_values_are_usage_errors_naming_the_option(

@@ -32,7 +32,7 @@ def test_quarantined_samples_run_and_are_reported_but_the_gate_ignores_them(
         [
             "*2 prompts, 2 responses*",
             "*quarantined (ran, reported, ignored by the gate): 2 (aime_single-0, aime_single-1)*",
-            "*correctness*>= 1 *2/2*PASS*",
+            "*correctness*>= 100.00% *2/2*PASS*",
         ]
     )
     assert result.ret == pytest.ExitCode.OK

@@ -40,8 +40,8 @@ def test_the_smoke_suite_runs_a_tiny_model_under_xdist_and_gates_on_pass_rates(
             "*45 responses generated*",
             "suite smoke:",
             "*45 prompts, 45 responses*",
-            "*hard_accuracy*>= 0 *PASS*",
-            "*mathif: exit status 0; gate passed*",
+            "*hard_accuracy*>= 0.00% *PASS*",
+            "*mathif: PASSED (exit status 0)*",
         ]
     )
     assert first.ret == pytest.ExitCode.OK
@@ -50,6 +50,6 @@ def test_the_smoke_suite_runs_a_tiny_model_under_xdist_and_gates_on_pass_rates(
     assert len(document["cases"]) == 45
     assert {c["finish_reason"] for c in document["cases"]} <= {"stop", "length"}
 
-    impossible = pytester.runpytest_subprocess(*common, "--mathif-gate", "hard_accuracy>=1.01")
+    impossible = pytester.runpytest_subprocess(*common, "--mathif-gate", "hard_accuracy>1")
     impossible.stdout.fnmatch_lines(["*0 responses generated*45 reused*", "*hard_accuracy*FAIL*"])
     assert impossible.ret == pytest.ExitCode.TESTS_FAILED

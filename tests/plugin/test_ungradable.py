@@ -35,7 +35,7 @@ def _run(pytester: pytest.Pytester, replay: Path, *args: str) -> pytest.RunResul
 def test_too_many_ungradable_answers_fail_the_run_even_when_the_gate_passes(
     pytester: pytest.Pytester, slow_replay: Path
 ) -> None:
-    result = _run(pytester, slow_replay)
+    result = _run(pytester, slow_replay, "-v")  # -v: pytest lists each failed sample too
     result.stdout.fnmatch_lines(
         [
             "*answer ungradable: *timed out*",

@@ -47,6 +47,41 @@ def test_bad_gate_expressions_explain_the_form(text: str, message: str) -> None:
         parse_threshold(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("hard_accuracy>=1", 1.0),
+        ("hard_accuracy>=0", 0.0),
+        ("correctness>=100%", 1.0),
+        ("delta.correctness>=-2%", -0.02),
+        ("delta.correctness>=-1", -1.0),
+    ],
+)
+def test_bounds_at_the_ends_of_their_range_parse(text: str, value: float) -> None:
+    assert parse_threshold(text).value == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "hard_accuracy>=10",
+            r"a rate bound is a fraction .*\(got 10\); did you mean 0\.1 \(10%\)\?$",
+        ),
+        ("hard_accuracy>=101%", r"between 0% and 100% \(got 101%\)$"),
+        ("correctness>=-0.1", r"\(got -0\.1\)$"),
+        ("delta.hard_accuracy>=-2", r"between -1 and 1 \(got -2\); write e\.g\."),
+        ("delta.hard_accuracy>=-150%", r"between -1 and 1 \(got -150%\)"),
+    ],
+    ids=["fraction-over-1", "percent-over-100", "negative-rate", "delta-over-1", "delta-percent"],
+)
+def test_bounds_outside_their_range_are_errors_that_offer_the_right_spelling(
+    text: str, message: str
+) -> None:
+    with pytest.raises(GateSpecError, match=message):
+        parse_threshold(text)
+
+
 def test_gate_passes_and_fails_on_the_point_estimate() -> None:
     summary = summarize([case("x-0"), case("x-1", (False,))])
     report = evaluate_gate(

@@ -7,7 +7,14 @@ import yaml
 
 from mathif_pytest.builtin_suites import BUILTIN_DIR
 from mathif_pytest.dataset import load_dataset
-from mathif_pytest.suite import Selection, SuiteError, is_suite_text, load_suite, stratified_subset
+from mathif_pytest.suite import (
+    Selection,
+    SuiteError,
+    is_suite_text,
+    load_suite,
+    misspelt_suite_key,
+    stratified_subset,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,3 +101,47 @@ def test_suite_data_paths_are_relative_to_the_suite_file(tmp_path: Path) -> None
 def test_yaml_without_a_mathif_key_is_not_a_suite() -> None:
     assert not is_suite_text("name: ci\non: push\n")
     assert is_suite_text("# comment\nmathif:\n  name: x\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("mathf:\n  name: x\n", "mathf"),
+        ("MathIF:\n  name: x\n", "MathIF"),
+        ("math_if:\n  name: x\n", "math_if"),
+        ("# a comment\nmatif:\n  name: x\n", "matif"),
+        ("mathif:\n  name: x\n", None),  # a suite
+        ("math:\n  x: 1\n", None),  # too far from mathif
+        ("on: push\njobs: {}\n", None),
+        ("jobs:\n  mathif_run:\n    x: 1\n", None),  # not a top-level key
+    ],
+)
+def test_a_top_level_key_close_to_mathif_looks_like_a_misspelt_suite(
+    text: str, key: str | None
+) -> None:
+    assert misspelt_suite_key(text) == key
+
+
+def test_missing_files_are_the_selected_cells_the_data_lacks(data_dir: Path) -> None:
+    gsm8k = [s for s in load_dataset(data_dir).samples if s.source == "gsm8k"]
+    assert Selection(sources=("gsm8k",)).missing_files(gsm8k) == []
+    single = [s for s in gsm8k if s.level == "single"]
+    assert Selection(stratified=45).missing_files(single)[:3] == [
+        "aime_single.jsonl",
+        "aime_double.jsonl",
+        "aime_triple.jsonl",
+    ]
+    assert len(Selection(stratified=45).missing_files(single)) == 14
+    assert Selection(sources=("gsm8k",)).missing_files(single) == [
+        "gsm8k_double.jsonl",
+        "gsm8k_triple.jsonl",
+    ]
+    assert Selection(files=("gsm8k_single",)).missing_files(single) == []
+    assert Selection(uids=(single[0].uid,)).missing_files(single) == []
+
+
+def test_data_not_laid_out_like_mathif_has_no_missing_files(data_dir: Path) -> None:
+    from dataclasses import replace
+
+    other = [replace(s, source="mybench") for s in load_dataset(data_dir).samples[:5]]
+    assert Selection().missing_files(other) == []
