@@ -38,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line("markers", "mathif: a MathIF sample collected from a YAML suite")
     settings = resolve_settings(config)
+    if settings.model:
+        _check_engine_args(settings)
     config.stash[SESSION_KEY] = MathIFSession(settings=settings, rootdir=config.rootpath)
     if not hasattr(config, "workerinput"):
         from mathif_pytest.reporting.terminal import MathIFReporter
@@ -48,6 +50,25 @@ def pytest_configure(config: pytest.Config) -> None:
         from mathif_pytest.reporting.allure import MathIFAllure
 
         config.pluginmanager.register(MathIFAllure(config), "mathif-allure")
+
+
+def _check_engine_args(settings: Any) -> None:
+    """Exit 4 before any model loads when an engine argument is unknown to the backend."""
+    from mathif_pytest.backends import BackendConfig, SamplingSettings
+    from mathif_pytest.backends.engine_args import check_engine_args
+    from mathif_pytest.backends.resolve import resolve_backend_name
+    from mathif_pytest.errors import MathIFError
+
+    config = BackendConfig(
+        name=settings.backend or "auto",
+        model=settings.model,
+        sampling=SamplingSettings(temperature=1.0, top_p=1.0, max_tokens=1, seed=None),
+        options=settings.engine_args,
+    )
+    try:
+        check_engine_args(resolve_backend_name(config), settings.engine_args)
+    except MathIFError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -124,8 +145,10 @@ def mathif_generations(
     def make(backend_config: Any) -> Any:
         return config.hook.pytest_mathif_make_backend(config=config, backend_config=backend_config)
 
+    from mathif_pytest.pytest_plugin.progress import terminal_progress
+
     try:
-        return state.generate(specs, make, failure_note=note)
+        return state.generate(specs, make, failure_note=note, progress=terminal_progress(config))
     except MathIFError as exc:
         error = str(exc)
     pytest.fail(error, pytrace=False)  # outside `except`: no chained "During handling..." noise
@@ -148,6 +171,7 @@ def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iter
         "model": plan.model,
         "fingerprint": plan.fingerprint,
         "sampling": plan.sampling.to_dict(),
+        "engine": dict(report.engine),
         "samples": mathif_generations.samples,
         "data": state.data_sources(),
     }
