@@ -74,9 +74,10 @@ def check_engine_args(backend: str, options: Mapping[str, Any]) -> None:
     cls = options_class(backend)
     declared = {f.name for f in dataclasses.fields(cls)} if cls is not None else set()
     passthrough = _passthrough(cls)
+    # passthrough None: vLLM is not installed, building the backend will say so
     for key in options:
-        if key not in declared | SESSION_KEYS and (passthrough is None or key not in passthrough):
-            _unknown(backend, key, declared | (passthrough or set()), where="")
+        if key not in declared | SESSION_KEYS and passthrough is not None and key not in passthrough:
+            _unknown(backend, key, declared | passthrough, where="")
     nested = options.get("engine_args")
     if isinstance(nested, Mapping) and passthrough is not None:
         for key in nested:
@@ -98,7 +99,7 @@ def _passthrough(cls: type | None) -> frozenset[str] | None:
 
 def _unknown(backend: str, key: str, valid: set[str] | frozenset[str], where: str) -> None:
     close = difflib.get_close_matches(key, sorted(valid), n=1, cutoff=0.6)
-    hint = f"; did you mean {where}{close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(sorted(valid)) if len(valid) <= 20 else f"{len(valid)} engine arguments"
     raise BackendUnavailableError(
         f"--mathif-engine-arg {where}{key}: the {backend} backend does not accept {key!r}{hint} "

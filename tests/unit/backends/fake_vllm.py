@@ -53,7 +53,9 @@ def _checked(name: str, accepted: list[str], kwargs: dict[str, Any]) -> None:
 def _signature(names: list[str]) -> inspect.Signature:
     """A signature with the recorded names: the first ones positional, the rest keyword."""
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None) for n in names]
+    params += [
+        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None) for n in names
+    ]
     return inspect.Signature(params)
 
 
@@ -113,7 +115,9 @@ class FakeEngine:
         prompt, params = values["prompt"], values["params"]
         if FakeVLLM.fail_generate is not None:
             raise FakeVLLM.fail_generate
-        self.queue.append((values["request_id"], prompt["prompt_token_ids"], params, values.get("lora_request")))
+        self.queue.append(
+            (values["request_id"], prompt["prompt_token_ids"], params, values.get("lora_request"))
+        )
 
     def has_unfinished_requests(self) -> bool:
         return bool(self.queue)
@@ -210,7 +214,9 @@ def install(monkeypatch: pytest.MonkeyPatch) -> type[FakeVLLM]:
         "vllm": _module("vllm", LLM=FakeLLM, SamplingParams=SamplingParams, __version__="fake"),
         "vllm.inputs": _module("vllm.inputs", TokensPrompt=TokensPrompt),
         "vllm.sampling_params": _module(
-            "vllm.sampling_params", SamplingParams=SamplingParams, RequestOutputKind=RequestOutputKind
+            "vllm.sampling_params",
+            SamplingParams=SamplingParams,
+            RequestOutputKind=RequestOutputKind,
         ),
         "vllm.lora": _module("vllm.lora"),
         "vllm.lora.request": _module("vllm.lora.request", LoRARequest=LoRARequest),
