@@ -532,8 +532,11 @@ def test_signal_guard_takes_child_processes_down_on_sigterm(tmp_path: Path) -> N
 # --- real vLLM ------------------------------------------------------------------------------
 
 
-def real_vllm_run(model: Path, **options: object) -> list[Generation]:
-    """Generate with real vLLM twice (the second in reverse order) and check the contract."""
+def real_vllm_run(model: Path, tokenizer: Path | None = None, **options: object) -> list[Generation]:
+    """Generate with real vLLM twice (the second in reverse order) and check the contract.
+
+    ``tokenizer``: where the tokenizer is (a LoRA adapter's base), default ``model``.
+    """
     sampling = SamplingSettings(temperature=1.0, top_p=0.95, max_tokens=24, seed=1234)
     requests = [
         GenerationRequest(key=f"k{i}", uid=f"u{i}", sample=0, prompt=f"What is {i} plus 2?", seed=i)
@@ -549,7 +552,7 @@ def real_vllm_run(model: Path, **options: object) -> list[Generation]:
     assert {k: g.text for k, g in first.items()} == {k: g.text for k, g in second.items()}
     for request in requests:
         result = first[request.key]
-        assert result.prompt_tokens == len(rendered_ids(model, request))
+        assert result.prompt_tokens == len(rendered_ids(tokenizer or model, request))
         assert result.error is None and result.finish_reason in ("stop", "length")
         assert result.completion_tokens is not None and 1 <= result.completion_tokens <= 24
     return list(first.values())
@@ -625,7 +628,10 @@ def test_real_cpu_vllm_runs_a_lora_adapter_and_a_thinking_template(
         request.getfixturevalue("tiny_model_dir"), gpu_memory_utilization=0.1, dtype="float32"
     )
     lora = real_vllm_run(
-        request.getfixturevalue("tiny_lora_dir"), gpu_memory_utilization=0.1, dtype="float32"
+        request.getfixturevalue("tiny_lora_dir"),
+        request.getfixturevalue("tiny_model_dir"),
+        gpu_memory_utilization=0.1,
+        dtype="float32",
     )
     assert {g.text for g in base} != {g.text for g in lora}
     thinking = real_vllm_run(
