@@ -50,11 +50,12 @@ def run(backend: VLLMBackend, requests: list[GenerationRequest]) -> list[Generat
         backend.close()
 
 
-def rendered_ids(model: Path, request: GenerationRequest) -> list[int]:
+def rendered_ids(model: Path, request: GenerationRequest, opening: str = "") -> list[int]:
+    """The tiny template's rendering (``opening``: what a thinking template adds) as token ids."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
-    text = f"<|user|>{request.prompt}<|eos|><|assistant|>{request.prefix}"
+    text = f"<|user|>{request.prompt}<|eos|><|assistant|>{opening}{request.prefix}"
     return list(tokenizer.encode(text, add_special_tokens=False))
 
 
@@ -532,7 +533,9 @@ def test_signal_guard_takes_child_processes_down_on_sigterm(tmp_path: Path) -> N
 # --- real vLLM ------------------------------------------------------------------------------
 
 
-def real_vllm_run(model: Path, tokenizer: Path | None = None, **options: object) -> list[Generation]:
+def real_vllm_run(
+    model: Path, tokenizer: Path | None = None, opening: str = "", **options: object
+) -> list[Generation]:
     """Generate with real vLLM twice (the second in reverse order) and check the contract.
 
     ``tokenizer``: where the tokenizer is (a LoRA adapter's base), default ``model``.
@@ -552,7 +555,7 @@ def real_vllm_run(model: Path, tokenizer: Path | None = None, **options: object)
     assert {k: g.text for k, g in first.items()} == {k: g.text for k, g in second.items()}
     for request in requests:
         result = first[request.key]
-        assert result.prompt_tokens == len(rendered_ids(tokenizer or model, request))
+        assert result.prompt_tokens == len(rendered_ids(tokenizer or model, request, opening))
         assert result.error is None and result.finish_reason in ("stop", "length")
         assert result.completion_tokens is not None and 1 <= result.completion_tokens <= 24
     return list(first.values())
@@ -636,6 +639,7 @@ def test_real_cpu_vllm_runs_a_lora_adapter_and_a_thinking_template(
     assert {g.text for g in base} != {g.text for g in lora}
     thinking = real_vllm_run(
         request.getfixturevalue("tiny_thinking_model_dir"),
+        opening="<think>\n",
         gpu_memory_utilization=0.1,
         dtype="float32",
     )
