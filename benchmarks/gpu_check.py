@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
 #: Synthetic samples per data file when the MathIF data is not at hand (3 per cell, as smoke).
 _PER_FILE = 3
@@ -223,12 +223,21 @@ def memory_check(model: str, backend: str, settings: dict[str, Any]) -> dict[str
 
 
 def _models(work: Path, checkpoints: list[str]) -> list[str]:
-    from conftest import build_tiny_lora, build_tiny_model
+    """The tiny test model and its LoRA adapter (built by tests/conftest.py), then the others."""
+    import importlib.util
 
-    tiny = build_tiny_model(work / "tiny-model" if (work / "tiny-model").mkdir() is None else work)
-    lora = work / "tiny-lora"
+    spec = importlib.util.spec_from_file_location(
+        "mathif_test_models", REPO / "tests" / "conftest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(models)
+    tiny, lora = work / "tiny-model", work / "tiny-lora"
+    tiny.mkdir()
     lora.mkdir()
-    return [str(tiny), str(build_tiny_lora(tiny, lora)), *checkpoints]
+    models.build_tiny_model(tiny)
+    models.build_tiny_lora(tiny, lora)
+    return [str(tiny), str(lora), *checkpoints]
 
 
 def _settings(args: argparse.Namespace, work: Path, deadline: float) -> dict[str, Any]:
