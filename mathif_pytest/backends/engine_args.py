@@ -76,7 +76,8 @@ def check_engine_args(backend: str, options: Mapping[str, Any]) -> None:
     passthrough = _passthrough(cls)
     # passthrough None: vLLM is not installed, building the backend will say so
     for key in options:
-        if key not in declared | SESSION_KEYS and passthrough is not None and key not in passthrough:
+        known = key in declared or key in SESSION_KEYS
+        if not known and passthrough is not None and key not in passthrough:
             _unknown(backend, key, declared | passthrough, where="")
     nested = options.get("engine_args")
     if isinstance(nested, Mapping) and passthrough is not None:

@@ -18,7 +18,7 @@ import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -68,8 +68,8 @@ class RequestOutputKind(enum.Enum):
 class SamplingParams:
     def __init__(self, **kwargs: Any) -> None:
         _checked("SamplingParams", API["sampling_params"], kwargs)
-        if kwargs.get("top_k", -1) < -1 or kwargs.get("top_k") == 0 and False:
-            raise ValueError("top_k must be -1 (disable), or at least 1")
+        if kwargs.get("top_k", -1) < -1 or kwargs.get("max_tokens", 1) < 1:
+            raise ValueError("top_k must be at least -1 and max_tokens at least 1")
         self.kwargs = kwargs
         FakeVLLM.record("SamplingParams", (), kwargs)
 
@@ -81,7 +81,7 @@ class LoRARequest:
         FakeVLLM.record("LoRARequest", (), kwargs)
 
 
-def TokensPrompt(**kwargs: Any) -> dict[str, Any]:  # noqa: N802 - a TypedDict in vLLM
+def TokensPrompt(**kwargs: Any) -> dict[str, Any]:  # a TypedDict in vLLM
     _checked("TokensPrompt", API["tokens_prompt"], kwargs)
     FakeVLLM.record("TokensPrompt", (), kwargs)
     return dict(kwargs)
@@ -167,8 +167,8 @@ class FakeLLM:
 class FakeVLLM:
     """The double's shared state (reset by :func:`install`)."""
 
-    instances: list[FakeLLM] = []
-    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    instances: ClassVar[list[FakeLLM]] = []
+    calls: ClassVar[list[tuple[str, tuple[Any, ...], dict[str, Any]]]] = []
     fail_start: Exception | None = None
     fail_generate: Exception | None = None
     per_step = 1

@@ -70,7 +70,7 @@ def test_a_tokenizer_without_a_template_is_refused_with_the_option_to_pass(
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     tokenizer.chat_template = None
     request = GenerationRequest(key="k", uid="u", sample=0, prompt="hi", seed=1)
-    with pytest.raises(BackendError, match="chat_template=path/to/template.jinja"):
+    with pytest.raises(BackendError, match=r"chat_template=path/to/template\.jinja"):
         render(tokenizer, request, ChatFormat())
 
 

@@ -1,4 +1,4 @@
-"""The vLLM backend against the strict recording double of ``vllm`` (fake_vllm.py), and the real one.
+"""The vLLM backend against the strict recording double of ``vllm`` (fake_vllm.py), and real vLLM.
 
 The double accepts only keywords every recorded vLLM version accepts; the backend renders
 prompts with the real tiny tokenizer. The ``gpu`` and ``slow`` tests run real vLLM.
@@ -17,14 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fake_vllm
 import pytest
+from fake_vllm import FakeVLLM
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest, SamplingSettings
 from mathif_pytest.backends.resolve import make_backend
 from mathif_pytest.backends.vllm import VLLMBackend
 from mathif_pytest.errors import BackendError, BackendUnavailableError
-import fake_vllm
-from fake_vllm import FakeVLLM
 
 pytest.importorskip("transformers")
 

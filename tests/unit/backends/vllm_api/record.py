@@ -3,7 +3,8 @@
 Run with a real vLLM (the CUDA build imports without a GPU), one scratch venv per version:
 
     python3.11 -m venv /tmp/vllm-X && /tmp/vllm-X/bin/pip install vllm==X
-    PYTHONPATH=. /tmp/vllm-X/bin/python tests/unit/backends/vllm_api/record.py tests/unit/backends/vllm_api
+    PYTHONPATH=. /tmp/vllm-X/bin/python tests/unit/backends/vllm_api/record.py \
+        tests/unit/backends/vllm_api
 
 The strict test double of ``vllm`` (``tests/unit/backends/fake_vllm.py``) accepts only the
 keywords that every recorded version accepts.
