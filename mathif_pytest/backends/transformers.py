@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -169,9 +170,7 @@ class TransformersBackend:
                 _source(weights), **model_kwargs
             )
             if adapter is not None:
-                peft = import_optional("peft", "transformers")
-                loaded = peft.PeftModel.from_pretrained(loaded, str(adapter.path))
-                loaded = loaded.merge_and_unload()
+                loaded = _merged_adapter(loaded, str(adapter.path))
         except (OSError, ValueError, KeyError, ImportError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendUnavailableError(
@@ -293,6 +292,14 @@ def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
     ids = set(configured if isinstance(configured, list) else [configured])
     ids.add(tokenizer.eos_token_id)
     return {token for token in ids if token is not None}
+
+
+def _merged_adapter(model: Any, adapter: str) -> Any:
+    """``model`` with the LoRA adapter at ``adapter`` applied through PEFT and merged in."""
+    peft = import_optional("peft", "transformers")
+    with warnings.catch_warnings():  # peft 0.21 calls an API transformers 5 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        return peft.PeftModel.from_pretrained(model, adapter).merge_and_unload()
 
 
 def _source(model: str) -> str:

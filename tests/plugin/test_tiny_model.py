@@ -106,13 +106,19 @@ def test_a_template_that_prefills_think_opens_the_thinking_of_every_case(
     pytester: pytest.Pytester, project: Path, tiny_thinking_model_dir: Path, data_dir: Path
 ) -> None:
     out = project / "r.json"
+    # also: the checkpoint's own sampling, asked for, is read into the settings and recorded
+    model_sampling = ("--mathif-engine-arg", "generation_config=model")
     result = pytester.runpytest_subprocess(
-        *smoke_args(project, tiny_thinking_model_dir, data_dir, f"--mathif-results={out}")
+        *smoke_args(
+            project, tiny_thinking_model_dir, data_dir, f"--mathif-results={out}", *model_sampling
+        )
     )
     assert result.ret == pytest.ExitCode.OK
     cases = cases_by_uid(out)
     assert len(cases) == 45
     assert all(c["think_opened"] for c in cases.values())
+    sampling = json.loads(out.read_text())["meta"]["generation"]["sampling"]
+    assert (sampling["temperature"], sampling["top_p"], sampling["top_k"]) == (1.0, 1.0, 0)
 
 
 def test_a_mistyped_engine_argument_exits_4_before_generating_anything(
