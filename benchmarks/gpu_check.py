@@ -112,7 +112,7 @@ def run_suite(model: str, backend: str, work: Path, settings: dict[str, Any]) ->
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        return {"error": f"exit {done.returncode}: {(done.stdout + done.stderr)[-1500:]}"}
+        return {"error": f"exit {done.returncode}: {_first_error(done.stdout + done.stderr)}"}
     meta = json.loads(results.read_text())["meta"]["generation"]
     count, tokens = store_tokens(store)
     seconds = float(meta["seconds"]) or 1e-9
@@ -123,6 +123,13 @@ def run_suite(model: str, backend: str, work: Path, settings: dict[str, Any]) ->
         "tokens_per_s": round(tokens / seconds, 1),
         "uids": [c["uid"] for c in json.loads(results.read_text())["cases"]],
     }
+
+
+def _first_error(output: str) -> str:
+    """The message of the first failed set-up (the generation error), else the output's tail."""
+    lines = output.splitlines()
+    at = next((i for i, line in enumerate(lines) if "ERROR at setup of" in line), None)
+    return lines[at + 1][:1500] if at is not None and at + 1 < len(lines) else output[-1500:]
 
 
 def raw_generate(model: str, uids: list[str], settings: dict[str, Any]) -> dict[str, Any]:
@@ -253,12 +260,24 @@ def _settings(args: argparse.Namespace, work: Path, deadline: float) -> dict[str
     return {
         "data": str(data),
         "max_tokens": args.max_tokens,
-        "engine_args": {"vllm": vllm_args, "transformers": ["--mathif-engine-arg", "batch_size=8"]},
+        "engine_args": {
+            "vllm": vllm_args + _cpu_build_args(),
+            "transformers": ["--mathif-engine-arg", "batch_size=8"],
+        },
         "memory_options": {
             "vllm": {"enforce_eager": True, "gpu_memory_utilization": args.gpu_memory}
         },
         "left": lambda: max(10.0, deadline - time.monotonic()),
     }
+
+
+def _cpu_build_args() -> list[str]:
+    """A dry run on the CPU build of vLLM: seeded requests cannot use chunked prefill there."""
+    import torch
+
+    if torch.cuda.is_available():
+        return []
+    return ["--mathif-engine-arg", "max_num_batched_tokens=65536"]
 
 
 def main() -> None:
