@@ -33,18 +33,29 @@ class ScoringConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScoringItem:
-    """One response to score: the sample, which sample of that prompt, the raw text."""
+    """One response to score: the sample, which sample of that prompt, the raw text.
+
+    ``thinking_prefilled``: the chat template opened ``<think>`` before the response started.
+    """
 
     sample: Sample
     index: int
     text: str
     finish_reason: str | None = None
+    thinking_prefilled: bool = False
 
 
 def split_items(items: Sequence[ScoringItem], config: ScoringConfig) -> list[ResponseParts]:
     """Each response split into thinking and the answer segment that is checked and graded."""
     fails_unclosed = config.deviations.unclosed_thinking_fails
-    return [split_response(item.text, unclosed_thinking_fails=fails_unclosed) for item in items]
+    return [
+        split_response(
+            item.text,
+            unclosed_thinking_fails=fails_unclosed,
+            thinking_prefilled=item.thinking_prefilled,
+        )
+        for item in items
+    ]
 
 
 def score_items(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,6 +119,53 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     pytest.importorskip("transformers")
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+#: The tiny template plus what R1-distill, QwQ and Qwen3 (thinking on) append: an opened thought.
+TINY_THINKING_TEMPLATE = TINY_CHAT_TEMPLATE.replace("'<|assistant|>'", "'<|assistant|><think>\\n'")
+
+
+def build_tiny_lora(base: Path, directory: Path) -> Path:
+    """A PEFT LoRA adapter (rank 8 on q/v projections) for the tiny model, random non-zero weights.
+
+    ``init_lora_weights=False`` draws both LoRA matrices at random (PEFT's default zeroes B, which
+    would make the adapter a no-op). ``adapter_config.json`` names ``base`` as its base model.
+    """
+    import warnings
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base)
+    torch.manual_seed(1)
+    config = LoraConfig(
+        r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
+    with warnings.catch_warnings():  # peft 0.21 calls a method transformers 5 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        get_peft_model(model, config).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_lora_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA adapter directory (adapter_config.json + adapter_model.safetensors, no tokenizer)
+    whose base is :func:`tiny_model_dir`. Read-only, like the base.
+    """
+    pytest.importorskip("peft")
+    return build_tiny_lora(tiny_model_dir, tmp_path_factory.mktemp("tiny-lora"))
+
+
+@pytest.fixture(scope="session")
+def tiny_thinking_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a chat template that pre-fills ``<think>`` and a newline, as the
+    templates of R1-distill, QwQ and Qwen3 do. Read-only.
+    """
+    directory = tmp_path_factory.mktemp("tiny-thinking") / "model"
+    shutil.copytree(tiny_model_dir, directory)
+    (directory / "chat_template.jinja").write_text(TINY_THINKING_TEMPLATE, encoding="utf-8")
+    return directory
 
 
 # --- pytester projects: the MathIF data, replay files, suites --------------------------------

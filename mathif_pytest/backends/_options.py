@@ -6,15 +6,38 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mathif_pytest.errors import BackendUnavailableError
 
-__all__ = ["at_least", "read_options"]
+__all__ = ["ModelOptions", "at_least", "read_options"]
 
 _T = TypeVar("_T")
 #: what a declared type accepts (an int is a valid float)
 _ACCEPTS: dict[Any, tuple[type, ...]] = {float: (int, float)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelOptions:
+    """Settings shared by the backends that load a checkpoint (vLLM, transformers).
+
+    Attributes:
+        dtype: ``auto`` (the checkpoint's), ``bfloat16``, ``float16``, ``float32``.
+        trust_remote_code: run the checkpoint's own modelling and tokenizer code.
+        revision: hub revision (branch, tag or commit) of the model (of the base, for LoRA).
+        chat_template: a Jinja template (a ``.jinja`` file or inline text) replacing the
+            tokenizer's own.
+        chat_template_kwargs: variables for the template, e.g. ``{enable_thinking: false}``.
+        base_model: the base of a LoRA adapter (default: its ``base_model_name_or_path``).
+    """
+
+    dtype: str = "auto"
+    trust_remote_code: bool = False
+    revision: str | None = None
+    chat_template: str | None = None
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
+    base_model: str | None = None
 
 
 def at_least(minimum: int, default: int) -> Any:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from mathif_pytest.backends import BackendConfig, SamplingSettings
+from mathif_pytest.backends._chat import load_chat_template
+from mathif_pytest.backends._lora import find_adapter
 from mathif_pytest.errors import BackendUnavailableError
 
 __all__ = ["model_fingerprint", "request_key", "request_seed"]
@@ -28,6 +31,7 @@ _SMALL_FILES = (
     "chat_template.jinja",
     "chat_template.json",
     "model.safetensors.index.json",
+    "adapter_config.json",
     "pytorch_model.bin.index.json",
 )
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -45,6 +49,8 @@ def model_fingerprint(config: BackendConfig) -> str:
       for a 100 GB checkpoint, and two checkpoints of one training run differ. The path itself is
       not part of it: a copied checkpoint keeps its fingerprint.
     * a hub id: the id plus the commit of its cached snapshot (``revision`` option), if cached.
+    * a LoRA adapter directory: the adapter's files as above, plus its base's identity.
+    * plus, when set, the ``chat_template`` override and ``chat_template_kwargs``.
     * openai: the base URL plus the served model name (``served_model`` option, else asked from
       ``GET /models``); a server that serves new weights under an old name is not detected.
     * replay: sha256 of the responses file.
@@ -73,8 +79,33 @@ def _parts(config: BackendConfig) -> list[Any]:
         from mathif_pytest.backends.openai import served_model_name
 
         return ["openai", config.model.rstrip("/"), served_model_name(config)]
-    local = Path(config.model).expanduser()
-    return ["checkpoint", *_checkpoint_parts(local)] if local.is_dir() else _hub_parts(config)
+    adapter = find_adapter(config.model, config.options.get("base_model"))
+    if adapter is None:
+        parts = _model_parts(config.model, config.options.get("revision"))
+    else:  # the adapter's own files, and its base's
+        base = _model_parts(adapter.base, config.options.get("revision"))
+        parts = ["lora", *_checkpoint_parts(adapter.path), base]
+    return parts + _rendering_parts(config.options)
+
+
+def _model_parts(model: str, revision: str | None) -> list[Any]:
+    local = Path(model).expanduser()
+    return (
+        ["checkpoint", *_checkpoint_parts(local)] if local.is_dir() else _hub_parts(model, revision)
+    )
+
+
+def _rendering_parts(options: Mapping[str, Any]) -> list[Any]:
+    """A chat template override and its variables decide the prompts: part of the identity.
+
+    Left out when unset, so fingerprints taken before these options existed still match.
+    """
+    parts: dict[str, Any] = {}
+    if options.get("chat_template") is not None:
+        parts["chat_template"] = load_chat_template(str(options["chat_template"]))
+    if options.get("chat_template_kwargs"):
+        parts["chat_template_kwargs"] = dict(options["chat_template_kwargs"])
+    return [parts] if parts else []
 
 
 def request_key(
@@ -154,10 +185,9 @@ def _safetensors_header(handle: BinaryIO, size: int) -> bytes:
     return handle.read(length)
 
 
-def _hub_parts(config: BackendConfig) -> list[Any]:
-    revision = config.options.get("revision")
-    commit = _cached_commit(config.model, revision)
-    return ["hub", config.model, commit or f"uncached:{revision}"]
+def _hub_parts(model: str, revision: str | None) -> list[Any]:
+    commit = _cached_commit(model, revision)
+    return ["hub", model, commit or f"uncached:{revision}"]
 
 
 def _cached_commit(repo_id: str, revision: str | None) -> str | None:

@@ -11,7 +11,7 @@ from mathif_pytest.backends import BACKEND_NAMES, Backend, BackendConfig
 from mathif_pytest.backends._deps import import_optional, install_hint, is_installed
 from mathif_pytest.errors import BackendUnavailableError
 
-__all__ = ["make_backend", "resolve_backend_name"]
+__all__ = ["make_backend", "options_class", "resolve_backend_name"]
 
 #: backend name -> (module, class, modules it needs, the extra that installs them)
 _IMPLEMENTATIONS: dict[str, tuple[str, str, tuple[str, ...], str | None]] = {
@@ -24,6 +24,12 @@ _IMPLEMENTATIONS: dict[str, tuple[str, str, tuple[str, ...], str | None]] = {
         "transformers",
     ),
     "vllm": ("vllm", "VLLMBackend", ("vllm",), "vllm"),
+}
+#: backend name -> the dataclass of the ``--mathif-engine-arg`` keys it declares
+_OPTIONS = {
+    "openai": "OpenAIOptions",
+    "transformers": "TransformersOptions",
+    "vllm": "VLLMOptions",
 }
 
 
@@ -71,6 +77,18 @@ def make_backend(config: BackendConfig) -> Backend:
     module = importlib.import_module(f"mathif_pytest.backends.{module_name}")
     backend: Backend = getattr(module, class_name)(dataclasses.replace(config, name=name))
     return backend
+
+
+def options_class(name: str) -> type | None:
+    """The options dataclass of backend ``name`` (None: it takes no options), imported cheaply.
+
+    The backend modules import their heavy libraries only inside functions.
+    """
+    if name not in _OPTIONS:
+        return None
+    module = importlib.import_module(f"mathif_pytest.backends.{_IMPLEMENTATIONS[name][0]}")
+    cls: type = getattr(module, _OPTIONS[name])
+    return cls
 
 
 def _vllm_usable() -> bool:

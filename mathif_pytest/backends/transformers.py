@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import sys
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,36 +22,34 @@ from types import ModuleType
 from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
+from mathif_pytest.backends._chat import ChatFormat, Rendered, ThinkTags, load_chat_template, render
+from mathif_pytest.backends._chat import thinking_token_count as count_thinking
 from mathif_pytest.backends._deps import import_optional
-from mathif_pytest.backends._options import at_least, read_options
+from mathif_pytest.backends._lora import find_adapter, has_tokenizer
+from mathif_pytest.backends._options import ModelOptions, at_least, read_options
+from mathif_pytest.backends._sampling import transformers_sampling
 from mathif_pytest.errors import BackendError, BackendUnavailableError
-from mathif_pytest.prompts import chat_messages
 
 __all__ = ["TransformersBackend", "TransformersOptions"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransformersOptions:
-    """Settings read from ``BackendConfig.options``.
+class TransformersOptions(ModelOptions):
+    """Settings read from ``BackendConfig.options`` (besides :class:`ModelOptions`).
 
     Attributes:
         device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``.
-        dtype: ``auto`` (the checkpoint's), ``float32``, ``bfloat16``, ``float16``.
         batch_size: prompts per ``generate`` call.
-        trust_remote_code: run the checkpoint's own modelling code.
-        revision: hub revision (branch, tag or commit) for a hub id.
-        progress: show a progress bar on stderr (only when stderr is a terminal).
         threads: CPU threads torch may use while generating (default: torch's choice). 1 is
             much faster for small models on a busy machine (OpenMP threads spin-wait).
+        attn_implementation: ``from_pretrained``'s attention kernel (``sdpa``, ``eager``,
+            ``flash_attention_2``); default: transformers' choice.
     """
 
     device: str = "auto"
-    dtype: str = "auto"
     batch_size: int = at_least(1, default=8)
-    trust_remote_code: bool = False
-    revision: str | None = None
-    progress: bool = True
     threads: int | None = None
+    attn_implementation: str | None = None
 
 
 class TransformersBackend:
@@ -63,30 +61,43 @@ class TransformersBackend:
         """Keep the settings; nothing is imported or loaded yet.
 
         Raises:
-            BackendUnavailableError: an option has the wrong type or is out of range.
+            BackendUnavailableError: an option has the wrong type or is out of range, or a
+                LoRA adapter names no base model.
         """
         self._config = config
         self._options = read_options(TransformersOptions, self.name, config.options)
+        self._adapter = find_adapter(config.model, self._options.base_model)
+        self._chat = ChatFormat(
+            template=load_chat_template(self._options.chat_template),
+            kwargs=self._options.chat_template_kwargs,
+        )
         self._model: Any = None
         self._tokenizer: Any = None
+        self._tags = ThinkTags(kept={}, dropped={})
+        self._stops: set[int] = set()
         self._device = self._options.device
 
     def describe(self) -> Mapping[str, Any]:
-        """Model, device, dtype and batch size."""
-        return {
+        """Model (and LoRA base), device, dtype, batch size and the explicit sampling sent."""
+        described: dict[str, Any] = {
             "backend": self.name,
             "model": self._config.model,
             "device": self._device,
             "dtype": self._options.dtype,
             "batch_size": self._options.batch_size,
         }
+        if self._adapter is not None:
+            described["base_model"] = self._adapter.base
+        return described
 
     def load(self) -> None:
         """Load tokenizer and model (done by the first ``generate``; a second call is free).
 
+        A LoRA adapter is loaded on its base through PEFT and merged (as fast as a full model).
+
         Raises:
-            BackendUnavailableError: transformers/torch missing, or no model at ``config.model``.
-            BackendError: the checkpoint has no chat template.
+            BackendUnavailableError: transformers/torch (or peft, for an adapter) missing, or
+                no model at ``config.model``.
         """
         if self._model is not None:
             return
@@ -95,50 +106,43 @@ class TransformersBackend:
         if self._device == "auto":
             self._device = "cuda" if torch.cuda.is_available() else "cpu"
         tokenizer, model = self._from_pretrained(transformers)
-        if not getattr(tokenizer, "chat_template", None):
-            raise BackendError(
-                f"--model {self._config.model}: the tokenizer has no chat template; MathIF renders "
-                "each prompt as one user turn with the model's chat template, so use a chat or "
-                "instruct checkpoint, or add chat_template.jinja to the checkpoint directory"
-            )
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
+        self._tags = ThinkTags.of(tokenizer)
+        self._stops = _stop_ids(model, tokenizer)
         self._tokenizer, self._model = tokenizer, model.to(self._device).eval()
+        # the checkpoint's sampling defaults never apply: generate() falls back to this object
+        self._model.generation_config = self._generation_config(transformers, None)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[Generation]:
         """Generate in batches of similar prompt length, yielding each batch as it finishes.
 
         Raises:
-            BackendError: a batch failed (out of memory: lower the ``batch_size`` option).
+            BackendError: a batch failed (out of memory: lower the ``batch_size`` option), or
+                the tokenizer has no chat template.
         """
         items = list(requests)
         if not items:
             return
         self.load()
-        texts = [self._render(request.prompt) for request in items]
+        rendered = [self._render(request) for request in items]
+        texts = [r.text for r in rendered]
         lengths = [len(ids) for ids in self._tokenizer(texts, add_special_tokens=False).input_ids]
         limit = self._context_length()
-        for index in [i for i, n in enumerate(lengths) if limit is not None and n >= limit]:
+        fits = [limit is None or n < limit for n in lengths]
+        for index in (i for i, ok in enumerate(fits) if not ok):
             yield Generation(
                 key=items[index].key,
                 text="",
                 error=f"the rendered prompt has {lengths[index]} tokens; the model's context "
                 f"holds {limit} (max_position_embeddings)",
             )
-        order = sorted(
-            (i for i, n in enumerate(lengths) if limit is None or n < limit),
-            key=lambda index: lengths[index],
-        )
+        order = sorted((i for i, ok in enumerate(fits) if ok), key=lambda i: lengths[i])
         size = self._options.batch_size
-        bar = self._progress_bar(len(items))
-        try:
-            for start in range(0, len(order), size):
-                batch = order[start : start + size]
-                yield from self._run_batch([items[i] for i in batch], [texts[i] for i in batch])
-                bar.update(len(batch))
-        finally:
-            bar.close()
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            yield from self._run_batch([items[i] for i in batch], [rendered[i] for i in batch])
 
     def close(self) -> None:
         """Drop the model (and the CUDA cache). Safe to call twice."""
@@ -148,43 +152,55 @@ class TransformersBackend:
             import_optional("torch", "transformers").cuda.empty_cache()
 
     def _from_pretrained(self, transformers: ModuleType) -> tuple[Any, Any]:
-        model = self._config.model
-        local = Path(model).expanduser()
-        source = str(local) if local.exists() else model
+        adapter = self._adapter
+        weights = adapter.base if adapter is not None else self._config.model
+        tokens = weights
+        if adapter is not None and has_tokenizer(adapter.path):
+            tokens = str(adapter.path)
         kwargs = {
             "trust_remote_code": self._options.trust_remote_code,
             "revision": self._options.revision,
         }
+        model_kwargs = {"dtype": self._options.dtype, **kwargs}
+        if self._options.attn_implementation is not None:
+            model_kwargs["attn_implementation"] = self._options.attn_implementation
         try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(source, **kwargs)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(_source(tokens), **kwargs)
             loaded = transformers.AutoModelForCausalLM.from_pretrained(
-                source, dtype=self._options.dtype, **kwargs
+                _source(weights), **model_kwargs
             )
+            if adapter is not None:
+                loaded = _merged_adapter(loaded, str(adapter.path))
         except (OSError, ValueError, KeyError, ImportError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendUnavailableError(
-                f"--model {model}: cannot load a tokenizer and causal LM ({reason}); pass a "
-                "checkpoint directory with config.json, weights and tokenizer files, or a hub id "
-                "that is in the local cache (nothing is downloaded during a test run)"
+                f"--model {self._config.model}: cannot load a tokenizer and causal LM ({reason}); "
+                "pass a checkpoint directory with config.json, weights and tokenizer files, a "
+                "LoRA adapter directory (adapter_config.json) whose base is available, or a hub "
+                "id that is in the local cache (nothing is downloaded during a test run)"
             ) from None
         return tokenizer, loaded
 
-    def _render(self, prompt: str) -> str:
-        text: str = self._tokenizer.apply_chat_template(
-            chat_messages(prompt), tokenize=False, add_generation_prompt=True
-        )
-        return text
+    def _render(self, request: GenerationRequest) -> Rendered:
+        try:
+            return render(self._tokenizer, request, self._chat)
+        except BackendError as exc:
+            raise BackendError(f"--model {self._config.model}: {exc}") from None
 
-    def _run_batch(self, requests: list[GenerationRequest], texts: list[str]) -> list[Generation]:
+    def _run_batch(
+        self, requests: list[GenerationRequest], rendered: list[Rendered]
+    ) -> list[Generation]:
         torch = import_optional("torch", "transformers")
+        transformers = import_optional("transformers", "transformers")
         # the chat template already holds every special token: no second BOS
         encoded = self._tokenizer(
-            texts,
+            [r.text for r in rendered],
             add_special_tokens=False,
             padding=True,
             return_tensors="pt",
             return_token_type_ids=False,
         ).to(self._device)
+        width = encoded["input_ids"].shape[1]
         started = time.perf_counter()
         try:
             with (
@@ -193,7 +209,7 @@ class TransformersBackend:
                 torch.inference_mode(),
             ):
                 output = self._model.generate(
-                    **encoded, **self._generate_kwargs(encoded["input_ids"].shape[1])
+                    **encoded, **self._generate_kwargs(transformers, width)
                 )
         except RuntimeError as exc:
             raise BackendError(
@@ -201,27 +217,34 @@ class TransformersBackend:
                 f"({exc}); if it ran out of memory, lower the batch_size option"
             ) from exc
         share = (time.perf_counter() - started) / len(requests)
-        prompt_width = encoded["input_ids"].shape[1]
         prompt_lengths = encoded["attention_mask"].sum(dim=1).tolist()
-        rows = output[:, prompt_width:].tolist()
+        rows = output[:, width:].tolist()
+        budget = self._max_new_tokens(width)
         return [
-            self._to_generation(request, row, int(length), share)
-            for request, row, length in zip(requests, rows, prompt_lengths, strict=True)
+            self._to_generation(request, row, (int(length), share, budget), r.thinking_prefilled)
+            for request, row, length, r in zip(
+                requests, rows, prompt_lengths, rendered, strict=True
+            )
         ]
 
-    def _generate_kwargs(self, prompt_width: int) -> dict[str, Any]:
-        sampling = self._config.sampling
+    def _generate_kwargs(self, transformers: ModuleType, prompt_width: int) -> dict[str, Any]:
+        """Everything ``generate`` gets: an explicit config, and the stop strings' tokenizer."""
         kwargs: dict[str, Any] = {
-            "max_new_tokens": self._max_new_tokens(prompt_width),
-            "pad_token_id": self._tokenizer.pad_token_id,
+            "generation_config": self._generation_config(transformers, prompt_width)
         }
-        if sampling.temperature > 0:
-            # top_k=0 turns off transformers' default top-k of 50 (MathIF samples with top-p only)
-            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
-            kwargs["top_k"] = 0
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if self._config.sampling.stop:
+            kwargs.update(stop_strings=list(self._config.sampling.stop), tokenizer=self._tokenizer)
         return kwargs
+
+    def _generation_config(self, transformers: ModuleType, prompt_width: int | None) -> Any:
+        """Every sampling parameter from the run's settings; only the stop ids from the model."""
+        return transformers.GenerationConfig(
+            **transformers_sampling(self._config.sampling),
+            max_new_tokens=self._max_new_tokens(prompt_width or 0),
+            eos_token_id=sorted(self._stops),
+            pad_token_id=self._tokenizer.pad_token_id,
+            bos_token_id=self._tokenizer.bos_token_id,
+        )
 
     def _max_new_tokens(self, prompt_width: int) -> int:
         """``max_tokens``, capped to what fits in the model's context after the prompt.
@@ -238,31 +261,56 @@ class TransformersBackend:
         return context if isinstance(context, int) and context > 0 else None
 
     def _to_generation(
-        self, request: GenerationRequest, row: list[int], prompt_tokens: int, seconds: float
+        self,
+        request: GenerationRequest,
+        row: list[int],
+        sizes: tuple[int, float, int],
+        prefilled: bool,
     ) -> Generation:
-        stops = self._stop_ids()
+        prompt_tokens, seconds, budget = sizes
+        stops = self._stops
         end = next((i + 1 for i, token in enumerate(row) if token in stops), None)
-        finish_reason = "length" if end is None else "stop"
         tokens = row if end is None else row[:end]
+        text = self._tags.decode(self._tokenizer, tokens)
+        text, stopped = _cut_at_stop(text, self._config.sampling.stop)
         return Generation(
             key=request.key,
-            text=self._tokenizer.decode(tokens, skip_special_tokens=True),
-            finish_reason=finish_reason,
+            text=text,
+            finish_reason="stop" if end is not None or stopped else "length",
             prompt_tokens=prompt_tokens,
             completion_tokens=len(tokens),
             seconds=seconds,
+            thinking_prefilled=prefilled,
+            thinking_tokens=count_thinking(self._tokenizer, tokens, text, prefilled=prefilled),
+            extra={"max_tokens": budget} if budget < self._config.sampling.max_tokens else {},
         )
 
-    def _stop_ids(self) -> set[int]:
-        configured = self._model.generation_config.eos_token_id
-        ids = set(configured if isinstance(configured, list) else [configured])
-        ids.add(self._tokenizer.eos_token_id)
-        return {token for token in ids if token is not None}
 
-    def _progress_bar(self, total: int) -> Any:
-        tqdm = import_optional("tqdm", "transformers")
-        show = self._options.progress and sys.stderr.isatty()
-        return tqdm.tqdm(total=total, desc="mathif generate", unit="response", disable=not show)
+def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The checkpoint's end-of-response ids (its generation config) and the tokenizer's EOS."""
+    configured = model.generation_config.eos_token_id
+    ids = set(configured if isinstance(configured, list) else [configured])
+    ids.add(tokenizer.eos_token_id)
+    return {token for token in ids if token is not None}
+
+
+def _merged_adapter(model: Any, adapter: str) -> Any:
+    """``model`` with the LoRA adapter at ``adapter`` applied through PEFT and merged in."""
+    peft = import_optional("peft", "transformers")
+    with warnings.catch_warnings():  # peft 0.21 calls an API transformers 5 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        return peft.PeftModel.from_pretrained(model, adapter).merge_and_unload()
+
+
+def _source(model: str) -> str:
+    local = Path(model).expanduser()
+    return str(local) if local.exists() else model
+
+
+def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
+    """``text`` up to the first stop string (excluded, as vLLM and servers do), and whether cut."""
+    cuts = [text.find(stop) for stop in stops if stop in text]
+    return (text[: min(cuts)], True) if cuts else (text, False)
 
 
 def _batch_seed(requests: Sequence[GenerationRequest]) -> int | None:

@@ -1,89 +1,177 @@
-"""The vLLM backend: the offline ``vllm.LLM`` engine, started on first use and shut down on close.
+"""The vLLM backend: the offline engine, fed every missing prompt at once, streamed to the caller.
 
-Written for vLLM 0.33 and the facts measured in VLLM_IN_PYTEST.md: per-request seeds (outputs do
-not depend on batch order), ``max_tokens`` always set (vLLM's default is 16), the chat-rendered
-text tokenised without special tokens (no double BOS), warnings silenced around vLLM (it breaks
-``filterwarnings = error``), ``os.environ`` and, in-process, the RNGs restored after the engine
-starts, an explicit engine shutdown, and a guard that takes the engine's processes down with us on
-SIGINT/SIGTERM. ``vllm`` is imported only inside this module's functions.
+Works with every vLLM in the declared range (``pyproject.toml``, checked against the real
+signatures by ``tests/unit/backends/test_vllm_signatures.py``): prompts are rendered and
+tokenised here and sent as token ids (``TokensPrompt``: no double BOS, no version-specific
+``tokenization_kwargs``), every sampling parameter is explicit, and requests go through the
+engine's own step loop (``llm_engine.add_request``/``step``), so each response is yielded (and
+stored) the moment it finishes and no batch waits for its slowest member. A LoRA adapter
+directory runs on its base with ``enable_lora`` and a ``LoRARequest``. After ``close()`` the
+engine's processes are gone and its GPU memory is released. ``vllm`` is imported only inside
+this module's functions; VLLM_IN_PYTEST.md has the facts behind the process guards.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import os
-import random
-import signal
+import ast
+import dataclasses
+import importlib.util
 import sys
-import threading
 import time
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import FrameType, ModuleType
+from pathlib import Path
 from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
+from mathif_pytest.backends._chat import ChatFormat, ThinkTags, load_chat_template, render
+from mathif_pytest.backends._chat import thinking_token_count as count_thinking
 from mathif_pytest.backends._deps import import_optional
-from mathif_pytest.backends._options import at_least, read_options
-from mathif_pytest.errors import BackendError, MathIFError
-from mathif_pytest.prompts import chat_messages
+from mathif_pytest.backends._lora import LoraAdapter, find_adapter, has_tokenizer
+from mathif_pytest.backends._model_files import model_max_len, read_model_json
+from mathif_pytest.backends._options import ModelOptions, read_options
+from mathif_pytest.backends._sampling import vllm_sampling
+from mathif_pytest.backends._vllm_process import (
+    SignalGuard,
+    quiet_warnings,
+    release_memory,
+    restored_process_state,
+    shutdown_engine,
+)
+from mathif_pytest.backends.engine_args import SESSION_KEYS, mask_secrets
+from mathif_pytest.errors import BackendError, BackendUnavailableError, MathIFError
 
-__all__ = ["VLLMBackend", "VLLMOptions", "engine_kwargs"]
+__all__ = ["VLLMBackend", "VLLMOptions", "engine_fields", "engine_kwargs", "lora_rank"]
 
-#: ``engine_args`` keys whose values describe() masks (e.g. ``hf_token``).
-_SECRET_WORDS = ("token", "key", "secret", "password")
+#: vLLM accepts only these ``max_lora_rank`` values (0.10 to 0.33).
+_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VLLMOptions:
+class VLLMOptions(ModelOptions):
     """Settings read from ``BackendConfig.options``; unset engine arguments keep vLLM's defaults.
+
+    Any other key that is a field of vLLM's ``EngineArgs`` (``max_num_seqs``, ``quantization``,
+    ``tokenizer``...) goes to the engine as it is (see :meth:`passthrough`).
 
     Attributes:
         tensor_parallel_size: GPUs per model replica.
-        dtype: ``auto`` (the checkpoint's), ``bfloat16``, ``float16``, ``float32``.
         gpu_memory_utilization: share of GPU memory for the engine (on CPU builds: of RAM).
-        max_model_len: context length (prompt plus response).
+        max_model_len: context length (prompt plus response); default: the longest rendered
+            prompt plus ``max_tokens``, at most the model's maximum; ``auto``: vLLM's default
+            (the model's maximum, which may not fit a small GPU).
         enforce_eager: skip torch.compile and CUDA graphs (faster start, slower generation).
-        trust_remote_code: run the checkpoint's own modelling code.
-        engine_args: any other ``vllm.LLM`` keyword arguments, passed through as they are.
-        chunk_size: prompts per ``generate`` call; each chunk is stored as soon as it is done.
-        progress: vLLM's own progress bar.
+        engine_args: more ``EngineArgs`` fields, as a mapping (merged when repeated); they
+            override the rest.
     """
 
     tensor_parallel_size: int = 1
-    dtype: str = "auto"
     gpu_memory_utilization: float | None = None
-    max_model_len: int | None = None
+    max_model_len: int | str | None = None
     enforce_eager: bool | None = None
-    trust_remote_code: bool = False
     engine_args: dict[str, Any] = field(default_factory=dict)
-    chunk_size: int = at_least(1, default=256)
-    progress: bool = False
+
+    def __post_init__(self) -> None:
+        """Reject a ``max_model_len`` that is neither a number nor ``auto``."""
+        if isinstance(self.max_model_len, str) and self.max_model_len != "auto":
+            raise BackendUnavailableError(
+                f"vllm backend option max_model_len={self.max_model_len!r} is invalid; use a "
+                "number of tokens, or auto for the model's maximum"
+            )
+
+    @classmethod
+    def passthrough(cls) -> frozenset[str] | None:
+        """The keys passed to the engine unchanged (None: vLLM is not installed)."""
+        return engine_fields()
 
 
-def engine_kwargs(config: BackendConfig, options: VLLMOptions) -> dict[str, Any]:
-    """The keyword arguments of ``vllm.LLM`` for this run (``engine_args`` override the rest)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    """One request, rendered and tokenised for the engine."""
+
+    request: GenerationRequest
+    token_ids: list[int]
+    prefilled: bool
+
+
+def engine_fields() -> frozenset[str] | None:
+    """The fields of the installed vLLM's ``EngineArgs``, read from its source (no import).
+
+    Importing vLLM takes seconds; parsing ``vllm/engine/arg_utils.py`` takes milliseconds. An
+    already imported ``vllm.engine.arg_utils`` (or a test double of it) is read directly.
+
+    Returns:
+        The field names, or None when vLLM is not installed.
+    """
+    module = sys.modules.get("vllm.engine.arg_utils")
+    if module is not None:
+        return frozenset(item.name for item in dataclasses.fields(module.EngineArgs))
+    try:
+        spec = importlib.util.find_spec("vllm")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    source = Path(next(iter(spec.submodule_search_locations))) / "engine" / "arg_utils.py"
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return None
+    return _class_fields(tree, "EngineArgs")
+
+
+def _class_fields(tree: ast.Module, name: str) -> frozenset[str] | None:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return frozenset(
+                item.target.id
+                for item in node.body
+                if isinstance(item, ast.AnnAssign)
+                and isinstance(item.target, ast.Name)
+                and "ClassVar" not in ast.unparse(item.annotation)
+            )
+    return None
+
+
+def lora_rank(rank: int) -> int:
+    """The smallest ``max_lora_rank`` vLLM accepts that holds an adapter of rank ``rank``."""
+    return next((allowed for allowed in _LORA_RANKS if allowed >= rank), rank)
+
+
+def engine_kwargs(
+    config: BackendConfig, options: VLLMOptions, max_model_len: int | None = None
+) -> dict[str, Any]:
+    """The keyword arguments of ``vllm.LLM`` for this run.
+
+    Declared options, then pass-through ``EngineArgs`` keys, then ``engine_args`` (which win).
+    A LoRA adapter directory runs on its base with LoRA enabled.
+    """
+    adapter = find_adapter(config.model, options.base_model)
     kwargs: dict[str, Any] = {
-        "model": config.model,
+        "model": adapter.base if adapter is not None else config.model,
         "tensor_parallel_size": options.tensor_parallel_size,
         "dtype": options.dtype,
         "trust_remote_code": options.trust_remote_code,
     }
     optional = {
         "gpu_memory_utilization": options.gpu_memory_utilization,
-        "max_model_len": options.max_model_len,
+        "max_model_len": max_model_len,
         "enforce_eager": options.enforce_eager,
+        "revision": options.revision,
         "seed": config.sampling.seed,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
+    if adapter is not None:
+        kwargs.update(enable_lora=True, max_lora_rank=lora_rank(adapter.rank), max_loras=1)
+    declared = {item.name for item in dataclasses.fields(VLLMOptions)}
+    skip = declared | SESSION_KEYS
+    kwargs.update({k: v for k, v in config.options.items() if k not in skip})
     kwargs.update(options.engine_args)
     return kwargs
 
 
 class VLLMBackend:
-    """Generates with one ``vllm.LLM`` engine, in chunks of ``chunk_size`` prompts."""
+    """Generates with one ``vllm.LLM`` engine, started by the first ``generate``."""
 
     name = "vllm"
 
@@ -91,23 +179,33 @@ class VLLMBackend:
         """Keep the settings; vLLM is neither imported nor started yet.
 
         Raises:
-            BackendUnavailableError: an option has the wrong type or is out of range.
+            BackendUnavailableError: an option has the wrong type or is out of range, or a
+                LoRA adapter names no base model.
         """
         self._config = config
         self._options = read_options(VLLMOptions, self.name, config.options)
+        self._adapter: LoraAdapter | None = find_adapter(config.model, self._options.base_model)
+        self._chat = ChatFormat(
+            template=load_chat_template(self._options.chat_template),
+            kwargs=self._options.chat_template_kwargs,
+        )
         self._llm: Any = None
-        self._guard = _SignalGuard()
+        self._tokenizer: Any = None
+        self._max_model_len: int | None = None
+        self._guard = SignalGuard()
 
     def describe(self) -> Mapping[str, Any]:
-        """The engine arguments (model, tensor parallelism, dtype…; secrets masked), chunk size."""
-        engine = {
-            key: "***" if any(word in key for word in _SECRET_WORDS) else value
-            for key, value in engine_kwargs(self._config, self._options).items()
-        }
-        return {"backend": self.name, **engine, "chunk_size": self._options.chunk_size}
+        """The engine arguments (secrets masked), with ``max_model_len`` once it is decided."""
+        engine = mask_secrets(engine_kwargs(self._config, self._options, self._max_model_len))
+        if "max_model_len" not in engine:
+            unset = self._options.max_model_len is None and self._llm is None
+            engine["max_model_len"] = "longest prompt + max_tokens" if unset else "auto"
+        if self._adapter is not None:
+            engine["lora_adapter"] = str(self._adapter.path)
+        return {"backend": self.name, **engine}
 
-    def load(self) -> None:
-        """Start the engine (done by the first ``generate``; a second call is free).
+    def load(self, max_model_len: int | None = None) -> None:
+        """Start the engine (done by ``generate``; a second call is free).
 
         Raises:
             BackendUnavailableError: vLLM is not installed.
@@ -115,12 +213,14 @@ class VLLMBackend:
         """
         if self._llm is not None:
             return
+        self._max_model_len = max_model_len
+        kwargs = engine_kwargs(self._config, self._options, max_model_len)
         self._guard.install()
         try:
-            with _quiet_warnings():
+            with quiet_warnings():
                 vllm = import_optional("vllm", "vllm")
-                with _restored_process_state():
-                    self._llm = vllm.LLM(**engine_kwargs(self._config, self._options))
+                with restored_process_state():
+                    self._llm = vllm.LLM(**kwargs)
         except BaseException as exc:
             self._guard.remove()
             if isinstance(exc, MathIFError) or not isinstance(exc, Exception):
@@ -132,7 +232,7 @@ class VLLMBackend:
             ) from exc
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[Generation]:
-        """Generate chunk by chunk, yielding each chunk as soon as vLLM returns it.
+        """Submit every request at once; yield each response as soon as it finishes.
 
         On any failure the engine is shut down before the error propagates.
 
@@ -142,11 +242,10 @@ class VLLMBackend:
         items = list(requests)
         if not items:  # nothing to do: do not start an engine for it
             return
-        self.load()
-        size = self._options.chunk_size
+        prepared = self._prepare(items)
+        self.load(self._fit_context([len(p.token_ids) for p in prepared]))
         try:
-            for start in range(0, len(items), size):
-                yield from self._run_chunk(items[start : start + size])
+            yield from self._stream(prepared)
         except GeneratorExit:  # the caller stopped early: keep the engine for its next call
             raise
         except Exception as exc:
@@ -159,178 +258,154 @@ class VLLMBackend:
             raise
 
     def close(self) -> None:
-        """Shut the engine down (terminates its processes) and remove the signal guard."""
+        """Shut the engine down, release its GPU memory, and remove the signal guard."""
         llm, self._llm = self._llm, None
         try:
             if llm is not None:
-                with _quiet_warnings():
-                    _shutdown(llm)
-                    # free the engine client here, where its ResourceWarnings (an unclosed zmq
+                with quiet_warnings():
+                    shutdown_engine(llm)
+                    # drop the engine here, where its ResourceWarnings (an unclosed zmq
                     # context) are silenced, not at a random later GC under `-W error`
                     del llm
-                    gc.collect()
+                    release_memory()
         finally:
             self._guard.remove()
 
-    def _run_chunk(self, chunk: list[GenerationRequest]) -> list[Generation]:
+    def _prepare(self, items: list[GenerationRequest]) -> list[_Prepared]:
+        tokenizer = self._load_tokenizer()
+        prepared = []
+        for request in items:
+            rendered = render(tokenizer, request, self._chat)
+            ids = tokenizer.encode(rendered.text, add_special_tokens=False)  # the BOS is in it
+            prepared.append(
+                _Prepared(
+                    request=request, token_ids=list(ids), prefilled=rendered.thinking_prefilled
+                )
+            )
+        return prepared
+
+    def _load_tokenizer(self) -> Any:
+        if self._tokenizer is not None:
+            return self._tokenizer
+        transformers = import_optional("transformers", "vllm")
+        source = self._config.options.get("tokenizer") or self._tokenizer_source()
+        try:
+            self._tokenizer = transformers.AutoTokenizer.from_pretrained(
+                source,
+                revision=self._options.revision,
+                trust_remote_code=self._options.trust_remote_code,
+            )
+        except (OSError, ValueError, KeyError, ImportError) as exc:
+            raise BackendUnavailableError(
+                f"--model {self._config.model}: cannot load the tokenizer from {source} ({exc}); "
+                "pass a checkpoint directory with tokenizer files, or a cached hub id"
+            ) from None
+        return self._tokenizer
+
+    def _tokenizer_source(self) -> str:
+        adapter = self._adapter
+        if adapter is None:
+            return self._config.model
+        return str(adapter.path) if has_tokenizer(adapter.path) else adapter.base
+
+    def _fit_context(self, prompt_lengths: list[int]) -> int | None:
+        """``max_model_len``: as given, None for ``auto``, else what the longest request needs."""
+        chosen = self._options.max_model_len
+        if isinstance(chosen, int) or chosen == "auto":
+            return chosen if isinstance(chosen, int) else None
+        needed = max(prompt_lengths) + self._config.sampling.max_tokens
+        model = self._adapter.base if self._adapter is not None else self._config.model
+        config = read_model_json(model, "config.json", self._options.revision)
+        maximum = model_max_len(config) if config is not None else None
+        return needed if maximum is None else min(maximum, needed)
+
+    def _stream(self, prepared: list[_Prepared]) -> Iterator[Generation]:
         vllm = import_optional("vllm", "vllm")
-        tokenizer = self._llm.get_tokenizer()
-        prompts = [
-            tokenizer.apply_chat_template(
-                chat_messages(request.prompt), tokenize=False, add_generation_prompt=True
+        engine = self._llm.llm_engine
+        tags = ThinkTags.of(self._tokenizer)
+        pending: dict[str, tuple[_Prepared, int]] = {}
+        for index, item in enumerate(prepared):
+            max_tokens = self._max_tokens(len(item.token_ids))
+            if max_tokens < 1:
+                yield self._too_long(item)
+                continue
+            request_id = f"mathif-{index}"
+            engine.add_request(
+                request_id,
+                _api("inputs").TokensPrompt(prompt_token_ids=item.token_ids),
+                self._params(vllm, item.request, max_tokens, tags),
+                lora_request=self._lora_request(),
             )
-            for request in chunk
-        ]
-        sampling = self._config.sampling
-        params = [
-            vllm.SamplingParams(
-                n=1,
-                temperature=sampling.temperature,
-                top_p=sampling.top_p,
-                max_tokens=sampling.max_tokens,
-                seed=request.seed,
-            )
-            for request in chunk
-        ]
+            pending[request_id] = (item, max_tokens)
         started = time.perf_counter()
-        with _quiet_warnings():
-            outputs = self._llm.generate(
-                prompts,
-                params,
-                use_tqdm=self._options.progress,
-                tokenization_kwargs={"add_special_tokens": False},  # the template has the BOS
-            )
-        share = (time.perf_counter() - started) / len(chunk)
-        return [
-            _to_generation(request, output, share)
-            for request, output in zip(chunk, outputs, strict=True)
-        ]
+        try:
+            while pending and engine.has_unfinished_requests():
+                for output in engine.step():
+                    if output.finished and output.request_id in pending:
+                        item, max_tokens = pending.pop(output.request_id)
+                        seconds = time.perf_counter() - started
+                        yield self._to_generation(item, output, (max_tokens, seconds), tags)
+        except GeneratorExit:  # the caller stopped early: keep the engine, drop the rest
+            engine.abort_request(list(pending))
+            raise
+
+    def _max_tokens(self, prompt_tokens: int) -> int:
+        wanted = self._config.sampling.max_tokens
+        limit = self._max_model_len
+        return wanted if limit is None else min(wanted, limit - prompt_tokens)
+
+    def _too_long(self, item: _Prepared) -> Generation:
+        return Generation(
+            key=item.request.key,
+            text="",
+            error=f"the rendered prompt has {len(item.token_ids)} tokens; max_model_len is "
+            f"{self._max_model_len}: raise it with --mathif-engine-arg max_model_len=N",
+        )
+
+    def _params(
+        self, vllm: Any, request: GenerationRequest, max_tokens: int, tags: ThinkTags
+    ) -> Any:
+        kwargs = vllm_sampling(self._config.sampling, seed=request.seed, max_tokens=max_tokens)
+        # think tags that are special tokens survive only without skipping (the rest is
+        # stripped afterwards); FINAL_ONLY: step() returns a request once, when it is done
+        kwargs.update(
+            skip_special_tokens=not tags.kept,
+            spaces_between_special_tokens=False,
+            output_kind=_api("sampling_params").RequestOutputKind.FINAL_ONLY,
+        )
+        return vllm.SamplingParams(**kwargs)
+
+    def _lora_request(self) -> Any:
+        if self._adapter is None:
+            return None
+        return _api("lora.request").LoRARequest(
+            lora_name="mathif-adapter", lora_int_id=1, lora_path=str(self._adapter.path)
+        )
+
+    def _to_generation(
+        self, item: _Prepared, output: Any, budget: tuple[int, float], tags: ThinkTags
+    ) -> Generation:
+        completion = output.outputs[0]
+        max_tokens, seconds = budget
+        text = tags.strip(completion.text) if tags.kept else completion.text
+        ids = list(completion.token_ids)
+        clamped = max_tokens < self._config.sampling.max_tokens
+        return Generation(
+            key=item.request.key,
+            text=text,
+            finish_reason=completion.finish_reason,
+            prompt_tokens=len(item.token_ids),
+            completion_tokens=len(ids),
+            seconds=seconds,
+            thinking_prefilled=item.prefilled,
+            thinking_tokens=count_thinking(self._tokenizer, ids, text, prefilled=item.prefilled),
+            extra={"max_tokens": max_tokens} if clamped else {},
+        )
 
 
-def _to_generation(request: GenerationRequest, output: Any, seconds: float) -> Generation:
-    completion = output.outputs[0]
-    prompt_ids = output.prompt_token_ids
-    return Generation(
-        key=request.key,
-        text=completion.text,
-        finish_reason=completion.finish_reason,
-        prompt_tokens=None if prompt_ids is None else len(prompt_ids),
-        completion_tokens=len(completion.token_ids),
-        seconds=seconds,
-    )
-
-
-def _shutdown(llm: Any) -> None:
-    """VLLM 0.32/0.33 have no ``LLM.shutdown()``; the engine core's shutdown stops its processes."""
-    engine_core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
-    if engine_core is not None:
-        engine_core.shutdown()
-    elif callable(getattr(llm, "shutdown", None)):
-        llm.shutdown()
-
-
-@contextlib.contextmanager
-def _quiet_warnings() -> Iterator[None]:
-    """VLLM's imports warn (torch.jit deprecations); under ``-W error`` that would be fatal."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _in_process() -> bool:
-    return os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING", "1") == "0"
-
-
-@contextlib.contextmanager
-def _restored_process_state() -> Iterator[None]:
-    """Undo what starting the engine does to this process.
-
-    It edits ``os.environ`` (``LD_PRELOAD``, ``VLLM_WORKER_MULTIPROC_METHOD``…, which would leak
-    into every subprocess a later test starts; the engine's own processes already have theirs),
-    and, in-process, reseeds ``random``, numpy and torch.
-    """
-    environ = dict(os.environ)
-    rng = _rng_states() if _in_process() else None
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(environ)
-        if rng is not None:
-            _set_rng_states(rng)
-
-
-def _rng_states() -> dict[str, Any]:
-    states: dict[str, Any] = {"random": random.getstate()}
-    numpy, torch = sys.modules.get("numpy"), sys.modules.get("torch")
-    if numpy is not None:
-        states["numpy"] = numpy.random.get_state()
-    if torch is not None:
-        states["torch"] = torch.random.get_rng_state()
-    return states
-
-
-def _set_rng_states(states: dict[str, Any]) -> None:
-    random.setstate(states["random"])
-    if "numpy" in states:
-        sys.modules["numpy"].random.set_state(states["numpy"])
-    if "torch" in states:
-        sys.modules["torch"].random.set_rng_state(states["torch"])
-
-
-class _SignalGuard:
-    """While the engine is up: on SIGINT/SIGTERM, end our child processes, then die by the signal.
-
-    vLLM's EngineCore does not notice its parent's death (it would be orphaned, holding GPU memory),
-    and a Ctrl-C that arrives while vLLM waits for the engine to start is swallowed. Installed
-    only for the multiprocess engine and only from the main thread (``signal`` allows no other).
-    """
-
-    def __init__(self) -> None:
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        """Install the handlers (no-op in-process, off the main thread, or when installed)."""
-        if self._previous or _in_process():
-            return
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self._previous[signum] = signal.signal(signum, _end_children_and_die)
-
-    def remove(self) -> None:
-        """Put the previous handlers back (from the main thread; elsewhere, keep them for later)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        previous, self._previous = self._previous, {}
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _end_children_and_die(signum: int, frame: FrameType | None) -> None:
-    _terminate_children(import_optional("psutil", "vllm"))
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
-def _terminate_children(psutil: ModuleType) -> None:
-    """SIGTERM, then SIGKILL after 5 s, every descendant but multiprocessing's resource tracker.
-
-    The tracker exits by itself once we are gone and then unlinks vLLM's shared-memory segments;
-    killing it would leak them in /dev/shm.
-    """
-    children = []
-    for child in psutil.Process().children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            if "resource_tracker" not in " ".join(child.cmdline()):
-                children.append(child)
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.terminate()
-    _, alive = psutil.wait_procs(children, timeout=5)
-    for child in alive:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
+def _api(module: str) -> Any:
+    """A vLLM submodule (``inputs``, ``sampling_params``, ``lora.request``), imported on use."""
+    return import_optional(f"vllm.{module}", "vllm")
 
 
 def _hint(exc: Exception) -> str:
@@ -341,7 +416,6 @@ def _hint(exc: Exception) -> str:
         # step). Without chunking, or without per-request seeds, it runs.
         return (
             "; on the CPU build of vLLM, seeded requests cannot use chunked prefill: pass "
-            "--mathif-engine-arg 'engine_args={max_num_batched_tokens: 65536}' "
-            "or --mathif-seed none"
+            "--mathif-engine-arg max_num_batched_tokens=65536 or --mathif-seed none"
         )
     return ""

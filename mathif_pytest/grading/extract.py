@@ -27,7 +27,8 @@ class ResponseParts:
         thinking: the reasoning: the text before the first ``</think>``, from after the first
             ``<think>`` if there is one before it; everything after ``<think>`` when the tag is
             never closed; ``""`` when the response has no think tag at all.
-        think_opened: the response contains ``<think>``.
+        think_opened: the response contains ``<think>``, or the prompt opened it (a chat
+            template that pre-fills ``<think>``, as R1-distill, QwQ and Qwen3 do).
         think_closed: the response contains ``</think>``.
     """
 
@@ -67,7 +68,9 @@ def _thinking(raw: str, *, opened: bool, closed: bool) -> str:
     return text
 
 
-def split_response(text: str, *, unclosed_thinking_fails: bool = False) -> ResponseParts:
+def split_response(
+    text: str, *, unclosed_thinking_fails: bool = False, thinking_prefilled: bool = False
+) -> ResponseParts:
     """Cut a response into the official answer segment and the reasoning it discards.
 
     The answer segment follows the official ``eval_if.py`` rules, applied in this order:
@@ -92,12 +95,15 @@ def split_response(text: str, *, unclosed_thinking_fails: bool = False) -> Respo
     Args:
         text: the raw model response.
         unclosed_thinking_fails: score an unclosed ``<think>`` as an empty answer.
+        thinking_prefilled: the prompt already opened ``<think>`` (the chat template pre-fills
+            it), so the response is inside the thinking from its start: it counts as opened.
+            The answer segment is still cut from the raw text, as officially.
 
     Returns:
         The parts; ``answer`` is the exact string the official evaluator checks and grades
         (or ``""`` under the deviation above).
     """
-    opened = THINK_OPEN in text
+    opened = thinking_prefilled or THINK_OPEN in text
     closed = THINK_CLOSE in text
     answer = "" if unclosed_thinking_fails and opened and not closed else _official_answer(text)
     return ResponseParts(

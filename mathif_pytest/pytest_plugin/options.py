@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from mathif_pytest.backends import BACKEND_NAMES
+from mathif_pytest.backends.engine_args import merge_engine_args
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
 from mathif_pytest.protocol import Deviations
@@ -468,7 +469,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         results=Path(opt.mathif_results) if opt.mathif_results else None,
         rescore=opt.mathif_rescore,
         deviations=tuple(opt.mathif_deviation),
-        engine_args=dict(opt.mathif_engine_arg),
+        engine_args=merge_engine_args(opt.mathif_engine_arg),
         max_ungradable=0.05 if opt.mathif_max_ungradable is None else opt.mathif_max_ungradable,
         grading_timeout=opt.mathif_grading_timeout or 5.0,
         strict=opt.mathif_strict,

@@ -49,12 +49,15 @@ def pytest_configure(config: pytest.Config) -> None:
     """Resolve settings once; register the controller's reporter (pytest ``pytest_configure``)."""
     from mathif_pytest.pytest_plugin.options import check_configuration_found
     from mathif_pytest.pytest_plugin.session import MathIFSession
+    from mathif_pytest.pytest_plugin.startup import check_engine_args
     from mathif_pytest.pytest_plugin.suite_choice import requested_suites
 
     config.addinivalue_line("markers", "mathif: a MathIF sample collected from a YAML suite")
     check_configuration_found(config)
     settings = resolve_settings(config)
     requested_suites(settings, config.invocation_params.dir)  # a bad name is a usage error now
+    if settings.model:
+        check_engine_args(settings)
     config.stash[SESSION_KEY] = MathIFSession(settings=settings, rootdir=config.rootpath)
     if not hasattr(config, "workerinput"):
         from mathif_pytest.reporting.terminal import MathIFReporter
@@ -155,8 +158,10 @@ def mathif_generations(
     def make(backend_config: Any) -> Any:
         return config.hook.pytest_mathif_make_backend(config=config, backend_config=backend_config)
 
+    from mathif_pytest.pytest_plugin.progress import terminal_progress
+
     try:
-        return state.generate(specs, make, failure_note=note)
+        return state.generate(specs, make, failure_note=note, progress=terminal_progress(config))
     except MathIFError as exc:
         error = str(exc)
     pytest.fail(error, pytrace=False)  # outside `except`: no chained "During handling..." noise
@@ -179,6 +184,7 @@ def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iter
         "model": plan.model,
         "fingerprint": plan.fingerprint,
         "sampling": plan.sampling.to_dict(),
+        "engine": dict(report.engine),
         "samples": mathif_generations.samples,
         "data": state.data_sources(),
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mathif_pytest.backends import Backend, BackendConfig, SamplingSettings
+from mathif_pytest.backends._sampling import model_sampling
 from mathif_pytest.backends.fingerprint import model_fingerprint
 from mathif_pytest.backends.resolve import resolve_backend_name
 from mathif_pytest.case import CaseSpec, MathIFCase
@@ -23,6 +24,7 @@ from mathif_pytest.protocol import (
 )
 from mathif_pytest.pytest_plugin.generation import (
     GenerationPlan,
+    GenerationProgress,
     GenerationReport,
     generate_missing,
     plan_requests,
@@ -97,14 +99,20 @@ class MathIFSession:
         return Deviations.from_names(sorted(names))
 
     def run_settings(self, specs: Sequence[CaseSpec]) -> RunSettings:
-        """Resolve sampling: command line > the suites (which must agree) > defaults.
+        """Resolve sampling: command line > suites (which must agree) > checkpoint > defaults.
+
+        The checkpoint's ``generation_config.json`` counts only when asked for
+        (``--mathif-engine-arg generation_config=model``).
 
         Raises:
-            MathIFError: no model was given, or two suites ask for different sampling.
+            MathIFError: no model was given, two suites ask for different sampling, or the
+                checkpoint's generation config was asked for and cannot be read.
         """
         if not self.settings.model:
             raise MathIFError("no model to evaluate; pass --model PATH_OR_URL")
         values = dict(_DEFAULTS)
+        if self.settings.engine_args.get("generation_config") == "model":
+            values.update(model_sampling(self.settings.model, dict(self.settings.engine_args)))
         values.update(self._suite_sampling({s.suite for s in specs}))
         values.update(self.settings.sampling_overrides())
         sampling = SamplingSettings(
@@ -151,6 +159,7 @@ class MathIFSession:
         specs: Sequence[CaseSpec],
         make_backend: Callable[[BackendConfig], Backend],
         failure_note: Path | None = None,
+        progress: GenerationProgress | None = None,
     ) -> Generated:
         """Generate (or reuse) every response the selected cases need, in one backend call.
 
@@ -159,6 +168,7 @@ class MathIFSession:
             make_backend: builds the backend (the ``pytest_mathif_make_backend`` hook).
             failure_note: a file shared by xdist workers; a generation failure is written there
                 so that the other workers fail at once instead of starting a second engine.
+            progress: told about each response as it finishes.
 
         Raises:
             MathIFError: bad settings, an unavailable backend, or a failed generation.
@@ -182,6 +192,7 @@ class MathIFSession:
                 self.settings.store,
                 lambda: make_backend(run.backend),
                 allow_generation=not self.settings.rescore,
+                progress=progress,
             )
         except MathIFError as exc:
             if failure_note is not None:
@@ -196,7 +207,7 @@ class MathIFSession:
             MathIFError: a response of this case is missing (its generation failed).
         """
         prompt = build_prompt(spec.sample, with_constraints=spec.constrained)
-        texts, finish = self._responses(spec, prompt, generated)
+        texts, finish, prefilled = self._responses(spec, prompt, generated)
         deviations = self.deviations(self.suites[spec.suite])
         config = ScoringConfig(
             deviations=deviations,
@@ -204,8 +215,8 @@ class MathIFSession:
             grading_timeout=self.settings.grading_timeout,
         )
         items = [
-            ScoringItem(sample=spec.sample, index=i, text=t, finish_reason=f)
-            for i, (t, f) in enumerate(zip(texts, finish, strict=True))
+            ScoringItem(sample=spec.sample, index=i, text=t, finish_reason=f, thinking_prefilled=p)
+            for i, (t, f, p) in enumerate(zip(texts, finish, prefilled, strict=True))
         ]
         parts = tuple(split_items(items, config))
         results = score_items(items, config, grader=self._grader(config), parts=parts)
@@ -231,12 +242,13 @@ class MathIFSession:
 
     def _responses(
         self, spec: CaseSpec, prompt: str, generated: Generated
-    ) -> tuple[list[str], list[str | None]]:
+    ) -> tuple[list[str], list[str | None], list[bool]]:
         from mathif_pytest.backends.fingerprint import request_key
 
         plan = generated.plan
         texts: list[str] = []
         finish: list[str | None] = []
+        prefilled: list[bool] = []
         for index in range(generated.samples):
             key = request_key(plan.backend, plan.fingerprint, plan.sampling, prompt, index)
             if key in generated.report.errors:
@@ -246,7 +258,8 @@ class MathIFSession:
                 raise MathIFError(f"{spec.sample.uid}: no response was generated (sample {index})")
             texts.append(generation.text)
             finish.append(generation.finish_reason)
-        return texts, finish
+            prefilled.append(generation.thinking_prefilled)
+        return texts, finish, prefilled
 
     def _grader(self, config: ScoringConfig) -> Grader:
         if config.deviations not in self._graders:

@@ -1,6 +1,7 @@
 """Start-up checks: mistakes that can be known before any model loads are one usage error (exit 4).
 
-Run at the end of collection (``pytest_collection_finish``): a YAML file whose top-level key looks
+Engine arguments the backend does not know are checked at configure time. The rest runs at the
+end of collection (``pytest_collection_finish``): a YAML file whose top-level key looks
 like a misspelt ``mathif:``, gate thresholds that name a group the selected samples lack or that
 need a group, constraints or ``--mathif-baseline``, and a missing model or model path. A suite that
 selects from fewer MathIF files than it asks for is a warning that names the missing files.
@@ -25,6 +26,7 @@ from mathif_pytest.pytest_plugin.collection import SESSION_KEY, SPEC_KEY
 __all__ = [
     "MathIFDataWarning",
     "check_collection",
+    "check_engine_args",
     "note_misspelt_suite",
     "threshold_problem",
     "worker_usage_error",
@@ -177,3 +179,25 @@ def _warn_missing_files(state: Any, specs: Sequence[CaseSpec]) -> None:
             warnings.warn_explicit(
                 MathIFDataWarning(message), MathIFDataWarning, str(suite.path), 1
             )
+
+
+def check_engine_args(settings: Any) -> None:
+    """Exit 4 before any model loads when an engine argument is unknown to the backend.
+
+    Run at configure time, so that the xdist controller stops before any worker starts.
+    """
+    from mathif_pytest.backends import BackendConfig, SamplingSettings
+    from mathif_pytest.backends.engine_args import check_engine_args
+    from mathif_pytest.backends.resolve import resolve_backend_name
+    from mathif_pytest.errors import MathIFError
+
+    config = BackendConfig(
+        name=settings.backend or "auto",
+        model=settings.model,
+        sampling=SamplingSettings(temperature=1.0, top_p=1.0, max_tokens=1, seed=None),
+        options=settings.engine_args,
+    )
+    try:
+        check_engine_args(resolve_backend_name(config), settings.engine_args)
+    except MathIFError as exc:
+        raise pytest.UsageError(str(exc)) from None

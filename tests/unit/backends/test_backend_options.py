@@ -5,7 +5,6 @@ import pytest
 from mathif_pytest.backends._options import read_options
 from mathif_pytest.backends.openai import OpenAIOptions
 from mathif_pytest.backends.transformers import TransformersOptions
-from mathif_pytest.backends.vllm import VLLMOptions
 from mathif_pytest.errors import BackendUnavailableError
 
 
@@ -13,11 +12,10 @@ from mathif_pytest.errors import BackendUnavailableError
     ("cls", "name", "option", "value", "minimum"),
     [
         (TransformersOptions, "transformers", "batch_size", 0, 1),
-        (VLLMOptions, "vllm", "chunk_size", 0, 1),
         (OpenAIOptions, "openai", "concurrency", 0, 1),
         (OpenAIOptions, "openai", "max_retries", -1, 0),
     ],
-    ids=["batch-size", "chunk-size", "concurrency", "max-retries"],
+    ids=["batch-size", "concurrency", "max-retries"],
 )
 def test_counts_below_their_minimum_are_rejected_with_the_option_named(
     cls: type, name: str, option: str, value: int, minimum: int

@@ -177,3 +177,39 @@ def test_request_seed_is_per_request_and_fits_31_bits() -> None:
 
 def test_request_seed_is_none_for_an_unseeded_run() -> None:
     assert request_seed(None, "u", 0) is None
+
+
+def fake_adapter(directory: Path, base: str, weights: bytes = b"lora-a") -> Path:
+    directory.mkdir()
+    (directory / "adapter_config.json").write_text(
+        f'{{"base_model_name_or_path": "{base}", "r": 8, "peft_type": "LORA"}}'
+    )
+    (directory / "adapter_model.safetensors").write_bytes(weights)
+    return directory
+
+
+def test_a_lora_adapter_fingerprint_covers_the_adapter_and_its_base(tmp_path: Path) -> None:
+    base = fake_checkpoint(tmp_path / "base")
+    other_base = fake_checkpoint(tmp_path / "other-base", weights=9 * MIB)
+    adapter = fake_adapter(tmp_path / "adapter", str(base))
+    first = fingerprint(adapter)
+    assert first != fingerprint(base)
+    assert fingerprint(fake_adapter(tmp_path / "retrained", str(base), b"lora-b")) != first
+    assert fingerprint(adapter, base_model=str(other_base)) != first
+    (base / "config.json").write_text('{"model_type": "llama", "changed": 1}')
+    assert fingerprint(adapter) != first
+
+
+def test_a_chat_template_override_and_its_variables_change_the_fingerprint(
+    tmp_path: Path,
+) -> None:
+    model = fake_checkpoint(tmp_path / "ckpt")
+    template = tmp_path / "t.jinja"
+    template.write_text("{{ messages[0]['content'] }}")
+    plain = fingerprint(model)
+    overridden = fingerprint(model, chat_template=str(template))
+    thinking_off = fingerprint(model, chat_template_kwargs={"enable_thinking": False})
+    assert len({plain, overridden, thinking_off}) == 3
+    assert fingerprint(model, chat_template_kwargs={}) == plain
+    template.write_text("{{ messages }}!")
+    assert fingerprint(model, chat_template=str(template)) != overridden

@@ -8,6 +8,7 @@ import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,11 +170,156 @@ def test_describe_reports_device_dtype_and_batch_size_without_loading(
     }
 
 
-def test_progress_bar_stays_quiet_when_stderr_is_not_a_terminal(
+def recorded_generate_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record every ``generate`` call's effective generation config (then really generate)."""
+    from transformers import GenerationMixin
+
+    calls: list[dict[str, Any]] = []
+    original = GenerationMixin.generate
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
+        config = kwargs["generation_config"]
+        calls.append(
+            {
+                "config": config.to_diff_dict(),
+                "model_default": self.generation_config.to_diff_dict(),
+                "kwargs": sorted(kwargs),
+            }
+        )
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GenerationMixin, "generate", recording)
+    return calls
+
+
+def test_every_sampling_parameter_is_sent_and_the_checkpoints_never_apply(
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    make_requests: MakeRequests,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    qwen_like = tmp_path / "top-k-20"
+    shutil.copytree(tiny_model_dir, qwen_like)
+    path = qwen_like / "generation_config.json"
+    config = json.loads(path.read_text())
+    path.write_text(
+        json.dumps({**config, "top_k": 20, "temperature": 0.6, "repetition_penalty": 1.3})
+    )
+    sampling = SamplingSettings(
+        temperature=1.0,
+        top_p=0.95,
+        max_tokens=16,
+        seed=1,
+        top_k=0,
+        min_p=0.05,
+        repetition_penalty=1.0,
+    )
+    calls = recorded_generate_calls(monkeypatch)
+    generate(qwen_like, sampling, make_requests(2), batch_size=2)
+    (call,) = calls
+    sent = call["config"]
+    assert {
+        k: sent.get(k)
+        for k in (
+            "do_sample",
+            "temperature",
+            "top_p",
+            "top_k",
+            "min_p",
+            "repetition_penalty",
+            "max_new_tokens",
+        )
+    } == {
+        "do_sample": True,
+        "temperature": 1.0,
+        "top_p": 0.95,
+        "top_k": 0,
+        "min_p": 0.05,
+        "repetition_penalty": 1.0,
+        "max_new_tokens": 16,
+    }
+    assert sent["eos_token_id"] == sorted([2, *range(300, 363)])
+    # generate() falls back to the model's own config for unset fields: it is ours, not the file's
+    assert call["model_default"].get("top_k") == 0
+    assert call["model_default"].get("temperature") == 1.0
+
+
+def test_stop_strings_end_a_response_without_being_kept(
+    tiny_model_dir: Path, sampling: SamplingSettings, make_requests: MakeRequests
+) -> None:
+    plain = generate(tiny_model_dir, sampling, make_requests(4))
+    pieces = [g.text[2:4] for g in plain if len(g.text) >= 4]
+    assert pieces
+    stopped = generate(
+        tiny_model_dir, dataclasses.replace(sampling, stop=tuple(pieces)), make_requests(4)
+    )
+    by_key = {g.key: g for g in plain}
+    cut = [g for g in stopped if any(p in by_key[g.key].text for p in pieces)]
+    assert cut and all(not any(p in g.text for p in pieces) for g in cut)
+    assert all(g.finish_reason == "stop" for g in cut)
+
+
+def test_a_lora_adapter_loads_merged_on_its_base_and_answers_differently(
+    tiny_model_dir: Path,
+    tiny_lora_dir: Path,
+    sampling: SamplingSettings,
+    make_requests: MakeRequests,
+) -> None:
+    greedy = dataclasses.replace(sampling, temperature=0.0)
+    base = texts_by_key(generate(tiny_model_dir, greedy, make_requests(4)))
+    adapted = texts_by_key(generate(tiny_lora_dir, greedy, make_requests(4)))
+    assert sorted(base) == sorted(adapted)
+    assert base != adapted
+    config = BackendConfig(name="transformers", model=str(tiny_lora_dir), sampling=sampling)
+    assert make_backend(config).describe()["base_model"] == str(tiny_model_dir)
+
+
+def test_a_lora_adapter_without_a_base_says_which_option_to_pass(
+    tiny_lora_dir: Path, tmp_path: Path, sampling: SamplingSettings
+) -> None:
+    orphan = tmp_path / "orphan"
+    shutil.copytree(tiny_lora_dir, orphan)
+    config_path = orphan / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = None
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(BackendUnavailableError, match=r"names no base model.*base_model=PATH"):
+        make_backend(BackendConfig(name="transformers", model=str(orphan), sampling=sampling))
+
+
+def test_a_template_that_prefills_think_is_recorded_on_every_response(
+    tiny_thinking_model_dir: Path,
     tiny_model_dir: Path,
     sampling: SamplingSettings,
     make_requests: MakeRequests,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    generate(tiny_model_dir, sampling, make_requests(2))
-    assert "mathif generate" not in capsys.readouterr().err
+    thinking = generate(tiny_thinking_model_dir, sampling, make_requests(3))
+    plain = generate(tiny_model_dir, sampling, make_requests(3))
+    assert all(g.thinking_prefilled for g in thinking)
+    assert all(
+        g.thinking_tokens == g.completion_tokens for g in thinking if "</think>" not in g.text
+    )
+    assert not any(g.thinking_prefilled for g in plain)
+    assert {
+        g.thinking_tokens for g in plain if "<think>" not in g.text and "</think>" not in g.text
+    } <= {0}
+
+
+def test_chat_template_kwargs_reach_the_template(
+    tiny_model_dir: Path, tmp_path: Path, sampling: SamplingSettings, make_requests: MakeRequests
+) -> None:
+    template = tmp_path / "qwen3-like.jinja"
+    template.write_text(
+        "{% for m in messages %}<|user|>{{ m['content'] }}<|eos|>{% endfor %}<|assistant|>"
+        "{% if enable_thinking is not defined or enable_thinking %}<think>\n{% endif %}"
+    )
+    on = generate(tiny_model_dir, sampling, make_requests(2), chat_template=str(template))
+    off = generate(
+        tiny_model_dir,
+        sampling,
+        make_requests(2),
+        chat_template=str(template),
+        chat_template_kwargs={"enable_thinking": False},
+    )
+    assert all(g.thinking_prefilled for g in on)
+    assert not any(g.thinking_prefilled for g in off)
