@@ -45,8 +45,11 @@ def model_fingerprint(config: BackendConfig) -> str:
       for a 100 GB checkpoint, and two checkpoints of one training run differ. The path itself is
       not part of it: a copied checkpoint keeps its fingerprint.
     * a hub id: the id plus the commit of its cached snapshot (``revision`` option), if cached.
-    * openai: the base URL plus the served model name (``served_model`` option, else asked from
-      ``GET /models``); a server that serves new weights under an old name is not detected.
+    * openai: the served model name (``served_model`` option, else asked from ``GET /models``),
+      not the server URLs, so that replicas, shards and re-deployed servers share responses. vLLM
+      names a model by the path or hub id given to ``vllm serve`` unless ``--served-model-name``
+      says otherwise: give each checkpoint its own name (new weights under an old name are not
+      detected).
     * replay: sha256 of the responses file.
 
     Returns:
@@ -72,7 +75,7 @@ def _parts(config: BackendConfig) -> list[Any]:
     if kind == "openai":
         from mathif_pytest.backends.openai import served_model_name
 
-        return ["openai", config.model.rstrip("/"), served_model_name(config)]
+        return ["openai", served_model_name(config)]
     local = Path(config.model).expanduser()
     return ["checkpoint", *_checkpoint_parts(local)] if local.is_dir() else _hub_parts(config)
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from mathif_pytest.backends import BACKEND_NAMES
+from mathif_pytest.batch.shards import Shard, parse_shard
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
 from mathif_pytest.protocol import Deviations
@@ -77,6 +78,13 @@ def _engine_arg(text: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         parsed = value
     return key.strip(), parsed
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _deviation(text: str) -> str:
@@ -253,6 +261,14 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="ALPHA",
         help="significance level of the paired tests behind delta.* thresholds [0.05].",
     )
+    add(
+        "--mathif-shard",
+        type=_shard,
+        default=None,
+        metavar="I/N",
+        help="run shard I of N (0-based): a stable hash-based share of the MathIF cases, for CI "
+        "matrices; merge the stores with `mathif merge-stores` and gate with --mathif-rescore.",
+    )
     parser.addini("mathif_data", "default for --mathif-data", default=None)
     parser.addini("mathif_store", "default for --mathif-store", default=None)
     parser.addini(
@@ -293,6 +309,7 @@ class Settings:
     strict: bool = False
     baseline: Path | None = None
     alpha: float = 0.05
+    shard: Shard | None = None
     active: bool = False
 
     def sampling_overrides(self) -> dict[str, Any]:
@@ -355,6 +372,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         strict=opt.mathif_strict,
         baseline=Path(opt.mathif_baseline) if opt.mathif_baseline else None,
         alpha=0.05 if opt.mathif_alpha is None else opt.mathif_alpha,
+        shard=opt.mathif_shard,
         active=_any_mathif_option(opt),
     )
 

@@ -95,6 +95,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep this shard's share of the MathIF cases, ``--mathif-shard I/N`` (collection hook)."""
+    shard = config.stash[SESSION_KEY].settings.shard
+    if shard is None:
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        spec = item.stash.get(SPEC_KEY, None)
+        (keep if spec is None or shard.holds(spec.sample.uid) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_mathif_make_backend(config: pytest.Config, backend_config: Any) -> Any:
     """The built-in backends (``replay``, ``transformers``, ``vllm``, ``openai``)."""
@@ -113,6 +128,7 @@ def mathif_generations(
     reused. Under xdist exactly one worker generates while the others wait and read the store.
     """
     from mathif_pytest.errors import MathIFError
+    from mathif_pytest.pytest_plugin.interrupts import sigterm_interrupts
 
     config = request.config
     state = config.stash[SESSION_KEY]
@@ -125,7 +141,8 @@ def mathif_generations(
         return config.hook.pytest_mathif_make_backend(config=config, backend_config=backend_config)
 
     try:
-        return state.generate(specs, make, failure_note=note)
+        with sigterm_interrupts():
+            return state.generate(specs, make, failure_note=note)
     except MathIFError as exc:
         error = str(exc)
     pytest.fail(error, pytrace=False)  # outside `except`: no chained "During handling..." noise
@@ -151,7 +168,9 @@ def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iter
         "samples": mathif_generations.samples,
         "data": state.data_sources(),
     }
-    item.user_properties.append((_GENERATION_PROPERTY, json.dumps(stats)))
+    if report.backend_info:
+        stats["backend_info"] = report.backend_info
+    item.user_properties.append((_GENERATION_PROPERTY, json.dumps(stats, default=str)))
     error: str | None = None
     try:
         case = state.score(item.stash[SPEC_KEY], mathif_generations)

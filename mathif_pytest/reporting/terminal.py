@@ -39,6 +39,8 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
     flags += [f"--mathif-engine-arg {k}={v}" for k, v in settings.engine_args.items()]
     if settings.no_constraints:
         flags.append("--mathif-no-constraints")
+    if settings.shard is not None:
+        flags.append(f"--mathif-shard {settings.shard}")
     from mathif_pytest import __version__
 
     return [
@@ -122,6 +124,9 @@ class MathIFReporter:
         if self.report is None:
             return
         terminalreporter.section("mathif summary")
+        info = self.report.generation.get("backend_info") or {}
+        for note in info.get("notes") or ():
+            terminalreporter.write_line(f"mathif backend: {note}", yellow=True)
         lines = run_summary_lines(self.report)
         if self.write_error:
             lines.append(self.write_error)
