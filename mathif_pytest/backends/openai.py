@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
@@ -51,7 +51,7 @@ class OpenAIOptions:
     Attributes:
         served_model: the model name the servers serve (default: their only one, from
             ``/models``); a LoRA adapter's ``--lora-modules`` name.
-        concurrency: requests in flight at once over all servers (0: 256 per live server).
+        concurrency: requests in flight at once over all servers (default: 256 per live server).
         max_retries: retries of one request after a connection error, 429 or 5xx.
         timeout: seconds one request may take, start to end.
         idle_timeout: seconds a streamed answer may pause between two chunks.
@@ -64,7 +64,7 @@ class OpenAIOptions:
     """
 
     served_model: str | None = None
-    concurrency: int = at_least(0, default=0)
+    concurrency: int | None = field(default=None, metadata={"minimum": 1})
     max_retries: int = at_least(0, default=5)
     timeout: float = 7200.0
     idle_timeout: float = 600.0
