@@ -68,7 +68,7 @@ def test_the_budget_is_what_is_left_beside_the_prompt() -> None:
 
 
 def test_a_prompt_that_fills_the_context_leaves_no_budget() -> None:
-    with pytest.raises(PromptTooLong, match="leaves no room to generate.*max_model_len of 310"):
+    with pytest.raises(PromptTooLong, match=r"leaves no room to generate.*max_model_len of 310"):
         fit_max_tokens(16384, 310, 310, "tokenizer")
 
 
