@@ -49,8 +49,8 @@ def export_missing(
 ) -> ExportSummary:
     """Write the requests that ``store_path`` has no response for, and record them there.
 
-    The file is written whole (even empty, when everything is stored), then the records are
-    committed, so an import finds every ``custom_id`` of the file.
+    The records are committed first, then the file is written whole (even empty, when everything
+    is stored), so an import finds every ``custom_id`` of the file.
 
     Raises:
         StoreError: the store cannot be used.
@@ -66,7 +66,7 @@ def export_missing(
             )
             for r in missing
         ]
-        write_requests(target.out, [line for line, _ in pairs])
         record_exports(store, [record for _, record in pairs])
+        write_requests(target.out, [line for line, _ in pairs])
     clamped = sum(bool(record.extra) for _, record in pairs)
     return ExportSummary(written=len(missing), stored=len(requests) - len(missing), clamped=clamped)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mathif_pytest.backends import Generation, GenerationRequest
 from mathif_pytest.backends._context import PromptTooLong, estimate_prompt_tokens, fit_max_tokens
 from mathif_pytest.backends._openai_chat import (
     ChatReply,
@@ -35,7 +36,7 @@ from mathif_pytest.backends._openai_chat import (
     sampling_fields,
 )
 from mathif_pytest.errors import MathIFError
-from mathif_pytest.store import ResponseStore
+from mathif_pytest.store import ResponseStore, StoreMeta
 from mathif_pytest.store.exports import ExportedRequest, exported_requests
 
 __all__ = [
@@ -139,31 +140,37 @@ def import_responses(path: Path, store: ResponseStore) -> ImportReport:
             f"was exported to {store.path}; import into the store you exported from (--store), "
             "and check that the file is the output of that export"
         )
-    stored = store.get_many(exports)
-    items, already = [], 0
+    items = _new_responses(lines, exports, store.get_many(exports))
+    answered = sum(line.failure is None for line in lines)
+    failed = tuple(
+        f"{line.where}: {line.custom_id}: {line.failure}" for line in lines if line.failure
+    )
+    imported = store.put_many(items)
+    return ImportReport(imported=imported, already=answered - imported, failed=failed)
+
+
+def _new_responses(
+    lines: Sequence[_Line],
+    exports: Mapping[str, ExportedRequest],
+    stored: Mapping[str, Generation],
+) -> list[tuple[GenerationRequest, Generation, StoreMeta]]:
+    """The answered lines not stored yet; one stored differently is an error."""
+    items = []
     for line in lines:
         if line.failure is not None:
             continue
         item = exports[line.custom_id]
         generation = line.reply().generation(line.custom_id, extra=item.extra)
         known = stored.get(line.custom_id)
-        if known is not None and (known.text, known.finish_reason) != (
-            generation.text,
-            generation.finish_reason,
-        ):
+        if known is None:
+            items.append((item.request, generation, item.meta))
+        elif (known.text, known.finish_reason) != (generation.text, generation.finish_reason):
             raise BatchFileError(
                 f"{line.where}: custom_id {line.custom_id!r} ({item.request.uid}) is already "
                 "stored with a different response; nothing was imported. Import into a fresh "
                 "store, or delete the stored one first"
             )
-        if known is not None:
-            already += 1
-        else:
-            items.append((item.request, generation, item.meta))
-    failed = tuple(
-        f"{line.where}: {line.custom_id}: {line.failure}" for line in lines if line.failure
-    )
-    return ImportReport(imported=store.put_many(items), already=already, failed=failed)
+    return items
 
 
 def _read(path: Path) -> Iterator[_Line]:

@@ -100,8 +100,11 @@ def _report(args: argparse.Namespace, result: Any, chosen: list[str]) -> None:
         f"{result.cases} cases ({summary.stored} already stored{clamped}); keyed as backend "
         f"{result.backend}, model fingerprint {result.fingerprint}, store {result.store}"
     )
-    served = args.served_model or args.model
-    print(f"next: vllm run-batch -i {args.out} -o results.jsonl --model {served}")
+    if args.served_model:  # a LoRA adapter served beside its base model
+        engine = f"--model BASE --enable-lora --lora-modules {args.served_model}=ADAPTER_DIR"
+    else:
+        engine = f"--model {args.model}"
+    print(f"next: vllm run-batch -i {args.out} -o results.jsonl {engine}")
     print("      (or examples/ray_data_llm.py; see docs/serving-and-batch.md)")
     print(f"then: mathif import-responses results.jsonl --store {result.store}")
     print(f"then: pytest {shlex.join(chosen)} --mathif-rescore")
