@@ -350,14 +350,17 @@ class Dispatcher:
         self._sent = [0] * len(self.endpoints)
 
     @contextmanager
-    def lease(self) -> Iterator[Endpoint]:
-        """The server with the fewest requests in flight, for the duration of one request."""
+    def lease(self, *, counted: bool = True) -> Iterator[Endpoint]:
+        """The server with the fewest requests in flight, for the duration of one request.
+
+        ``counted=False``: a side request (``/tokenize``) left out of :meth:`sent`.
+        """
         with self._lock:
             index = min(
                 range(len(self.endpoints)), key=lambda i: (self._outstanding[i], self._sent[i], i)
             )
             self._outstanding[index] += 1
-            self._sent[index] += 1
+            self._sent[index] += counted
         try:
             yield self.endpoints[index]
         finally:
@@ -365,6 +368,6 @@ class Dispatcher:
                 self._outstanding[index] -= 1
 
     def sent(self) -> dict[str, int]:
-        """Requests sent to each server so far (retries included), by base URL."""
+        """Chat requests sent to each server so far (retries included), by base URL."""
         with self._lock:
             return {e.base_url: n for e, n in zip(self.endpoints, self._sent, strict=True)}

@@ -187,7 +187,7 @@ class ServedRun:
             if request.prefix
             else {"add_generation_prompt": True}
         )
-        with self.dispatcher.lease() as endpoint:
+        with self.dispatcher.lease(counted=False) as endpoint:
             try:
                 answer = endpoint.post_json(
                     "/tokenize", body, self._options.connect_timeout, root=True
