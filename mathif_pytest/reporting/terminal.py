@@ -124,12 +124,10 @@ class MathIFReporter:
         if self.report is None:
             return
         terminalreporter.section("mathif summary")
-        info = self.report.generation.get("backend_info") or {}
-        for note in info.get("notes") or ():
-            terminalreporter.write_line(f"mathif backend: {note}", yellow=True)
         lines = run_summary_lines(self.report)
         if self.write_error:
             lines.append(self.write_error)
+        lines[:0] = _backend_notes(self.report)
         last = len(lines) - 1
         for index, line in enumerate(lines):
             failed = line.rstrip().endswith("FAIL") or "FAIL  (" in line
@@ -169,3 +167,9 @@ def _load_suite_quietly(path: Path) -> Any:
     except Exception as exc:
         print(f"mathif: could not re-read suite {path}: {exc}", file=sys.stderr)
         return None
+
+
+def _backend_notes(report: RunReport) -> list[str]:
+    """What the backend said about its run (servers skipped, max_tokens clamped...)."""
+    info = report.generation.get("backend_info") or {}
+    return [f"mathif backend: {note}" for note in info.get("notes") or ()]
