@@ -440,9 +440,15 @@ def _handler(server: StandIn) -> type[BaseHTTPRequestHandler]:
                 with server._slots:
                     time.sleep(server.request_seconds)
                     try:
-                        self._answer(lambda: server.completion(body))
-                    finally:
+                        payload: Any = server.completion(body)
+                    except _Invalid as exc:
+                        payload = exc
+                    finally:  # done before the client can see the answer and send the next
                         server.leave(answered=True)
+                if isinstance(payload, _Invalid):
+                    self._json(payload.status, payload.payload())
+                else:
+                    self._json(200, payload)
                 return
             try:
                 prompt, budget = server.validate(body)
@@ -460,13 +466,15 @@ def _handler(server: StandIn) -> type[BaseHTTPRequestHandler]:
                     time.sleep(server.request_seconds)
                     for event in server.chunks(body, prompt, budget):
                         self._chunk(f"data: {json.dumps(event)}\n\n")
-                self._chunk("data: [DONE]\n\n")
-                self._chunk("")
             except OSError:  # the client closed the stream: vLLM aborts the request
                 aborted = True
                 self.close_connection = True
-            finally:
+            finally:  # done before the client sees [DONE] and sends its next request
                 server.leave(answered=not aborted, aborted=aborted)
+            with contextlib.suppress(OSError):
+                if not aborted:
+                    self._chunk("data: [DONE]\n\n")
+                    self._chunk("")
 
         def _fault(self) -> bool:
             fault = server.next_fault()

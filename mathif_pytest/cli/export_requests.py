@@ -39,7 +39,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "requests the store has no response for, in the OpenAI batch format (custom_id = store "
         "key). Options after `--` go to pytest.",
     )
-    parser.add_argument("suites", nargs="+", metavar="SUITE", help="suite files, as for pytest")
+    parser.add_argument(
+        "suites", nargs="*", metavar="SUITE", help="suite files, as for pytest (none: its default)"
+    )
     parser.add_argument(
         "--model",
         required=True,

@@ -16,15 +16,9 @@ import pytest
 from _vllm_stand_in import serving
 
 Suite = Callable[..., Path]
-SMOKE = Path(__file__).resolve().parents[2] / "suites" / "smoke.yaml"
 SECRET = "sk-live-3c1e6b2f9a"
-
-
-def smoke_suite(pytester: pytest.Pytester) -> Path:
-    """The repository's smoke suite (45 cases), copied into the pytester project."""
-    path = pytester.path / "smoke.yaml"
-    path.write_text(SMOKE.read_text(encoding="utf-8"), encoding="utf-8")
-    return path
+#: the smoke suite's selection: 45 samples, 3 per source x level cell, every constraint type
+SMOKE = "select:\n    stratified: 45\n"
 
 
 def stored(store: Path) -> int:
@@ -39,15 +33,14 @@ def stored(store: Path) -> int:
 
 @pytest.mark.parametrize("max_model_len", [32768, 4096])
 def test_the_smoke_suite_is_scored_in_full_against_a_vllm_like_server(
-    pytester: pytest.Pytester, data_dir: Path, max_model_len: int
+    pytester: pytest.Pytester, suite: Suite, max_model_len: int
 ) -> None:
-    smoke = smoke_suite(pytester)
+    smoke = suite(body=SMOKE)
     results = pytester.path / "results.json"
     with serving(max_model_len=max_model_len) as server:
         result = pytester.runpytest(
             str(smoke),
             f"--model={server.url}",
-            f"--mathif-data={data_dir}",
             f"--mathif-store={pytester.path / 'store.sqlite'}",
             f"--mathif-results={results}",
         )
