@@ -48,6 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from mathif_pytest.reporting.allure import MathIFAllure
 
         config.pluginmanager.register(MathIFAllure(config), "mathif-allure")
+    if settings.shard is not None:
+        from mathif_pytest.pytest_plugin.shards import ShardSelection
+
+        config.pluginmanager.register(ShardSelection(settings.shard), "mathif-shard")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -93,21 +97,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             "MathIF cases were collected but no model was given; pass --model PATH_OR_URL "
             "(a checkpoint directory, a server URL, or a responses .jsonl for the replay backend)"
         )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep this shard's share of the MathIF cases, ``--mathif-shard I/N`` (collection hook)."""
-    shard = config.stash[SESSION_KEY].settings.shard
-    if shard is None:
-        return
-    keep: list[pytest.Item] = []
-    drop: list[pytest.Item] = []
-    for item in items:
-        spec = item.stash.get(SPEC_KEY, None)
-        (keep if spec is None or shard.holds(spec.sample.uid) else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
 
 
 @pytest.hookimpl(trylast=True)
