@@ -89,7 +89,8 @@ def test_the_api_key_appears_in_no_output_results_store_or_allure_file(
     store, results, allure = (pytester.path / n for n in ("s.sqlite", "r.json", "allure"))
     # one request meets a careless server that echoes the request headers in its error
     with serving(api_key=SECRET, faults=["echo"]) as server:
-        result = pytester.runpytest(
+        # in a subprocess: Allure's plotting imports C extensions an in-process run cannot reload
+        result = pytester.runpytest_subprocess(
             f"--model={server.url}",
             f"--mathif-store={store}",
             f"--mathif-results={results}",
