@@ -309,7 +309,6 @@ class Settings:
     strict: bool = False
     baseline: Path | None = None
     alpha: float = 0.05
-    shard: Shard | None = None
     active: bool = False
 
     def sampling_overrides(self) -> dict[str, Any]:
@@ -372,7 +371,6 @@ def resolve_settings(config: pytest.Config) -> Settings:
         strict=opt.mathif_strict,
         baseline=Path(opt.mathif_baseline) if opt.mathif_baseline else None,
         alpha=0.05 if opt.mathif_alpha is None else opt.mathif_alpha,
-        shard=opt.mathif_shard,
         active=_any_mathif_option(opt),
     )
 

@@ -48,10 +48,18 @@ def pytest_configure(config: pytest.Config) -> None:
         from mathif_pytest.reporting.allure import MathIFAllure
 
         config.pluginmanager.register(MathIFAllure(config), "mathif-allure")
-    if settings.shard is not None:
-        from mathif_pytest.pytest_plugin.shards import ShardSelection
+    _register_run_plugins(config)
 
-        config.pluginmanager.register(ShardSelection(settings.shard), "mathif-shard")
+
+def _register_run_plugins(config: pytest.Config) -> None:
+    """The backend's notes in the terminal (controller); ``--mathif-shard``'s selection."""
+    from mathif_pytest.pytest_plugin.run_notes import BackendNotes, ShardSelection
+
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(BackendNotes(), "mathif-backend-notes")
+    shard = config.getoption("mathif_shard", None)
+    if shard is not None:
+        config.pluginmanager.register(ShardSelection(shard), "mathif-shard")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -39,8 +39,6 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
     flags += [f"--mathif-engine-arg {k}={v}" for k, v in settings.engine_args.items()]
     if settings.no_constraints:
         flags.append("--mathif-no-constraints")
-    if settings.shard is not None:
-        flags.append(f"--mathif-shard {settings.shard}")
     from mathif_pytest import __version__
 
     return [
@@ -127,7 +125,6 @@ class MathIFReporter:
         lines = run_summary_lines(self.report)
         if self.write_error:
             lines.append(self.write_error)
-        lines[:0] = _backend_notes(self.report)
         last = len(lines) - 1
         for index, line in enumerate(lines):
             failed = line.rstrip().endswith("FAIL") or "FAIL  (" in line
@@ -167,9 +164,3 @@ def _load_suite_quietly(path: Path) -> Any:
     except Exception as exc:
         print(f"mathif: could not re-read suite {path}: {exc}", file=sys.stderr)
         return None
-
-
-def _backend_notes(report: RunReport) -> list[str]:
-    """What the backend said about its run (servers skipped, max_tokens clamped...)."""
-    info = report.generation.get("backend_info") or {}
-    return [f"mathif backend: {note}" for note in info.get("notes") or ()]

@@ -41,7 +41,7 @@ def test_two_shards_are_disjoint_cover_the_suite_and_merge_to_the_verdict_of_one
             "--mathif-gate=correctness>=0",
         )
         result.stdout.fnmatch_lines(
-            [f"*mathif reproduce: pytest*--mathif-shard {index}/2*", "*deselected*"]
+            [f"mathif shard: --mathif-shard {index}/2 (shard {index} of 2 *", "*deselected*"]
         )
         shards.append(set(uids(path / f"shard{index}.json")))
     assert not shards[0] & shards[1]
