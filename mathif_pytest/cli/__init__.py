@@ -1,4 +1,4 @@
-"""The ``mathif`` command: one module per subcommand (scoring, comparing, batch files, stores)."""
+"""The ``mathif`` command: one module per subcommand (``score``, ``compare``)."""
 
 from __future__ import annotations
 
