@@ -63,7 +63,7 @@ def read_options(cls: type[_T], backend: str, options: Mapping[str, Any]) -> _T:
         value = options[item.name]
         _check(backend, item.name, value, hints[item.name])
         minimum = item.metadata.get("minimum")
-        if minimum is not None and value < minimum:
+        if minimum is not None and value is not None and value < minimum:
             raise BackendUnavailableError(
                 f"{backend} backend option {item.name}={value!r} is invalid, because it must be "
                 f"at least {minimum}; fix the value in the suite or on the command line"

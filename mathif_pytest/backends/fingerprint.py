@@ -51,8 +51,11 @@ def model_fingerprint(config: BackendConfig) -> str:
     * a hub id: the id plus the commit of its cached snapshot (``revision`` option), if cached.
     * a LoRA adapter directory: the adapter's files as above, plus its base's identity.
     * plus, when set, the ``chat_template`` override and ``chat_template_kwargs``.
-    * openai: the base URL plus the served model name (``served_model`` option, else asked from
-      ``GET /models``); a server that serves new weights under an old name is not detected.
+    * openai: the served model name (``served_model`` option, else asked from ``GET /models``),
+      not the server URLs, so that replicas, shards and re-deployed servers share responses. vLLM
+      names a model by the path or hub id given to ``vllm serve`` unless ``--served-model-name``
+      says otherwise: give each checkpoint its own name (new weights under an old name are not
+      detected).
     * replay: sha256 of the responses file.
 
     Returns:
@@ -78,7 +81,7 @@ def _parts(config: BackendConfig) -> list[Any]:
     if kind == "openai":
         from mathif_pytest.backends.openai import served_model_name
 
-        return ["openai", config.model.rstrip("/"), served_model_name(config)]
+        return ["openai", served_model_name(config)]
     adapter = find_adapter(config.model, config.options.get("base_model"))
     if adapter is None:
         parts = _model_parts(config.model, config.options.get("revision"))

@@ -1,293 +1,214 @@
-"""The openai backend: any OpenAI-compatible chat server (``vllm serve``, a load-balanced cluster).
+"""The openai backend: OpenAI-compatible chat servers (``vllm serve``), one or several replicas.
 
-Standard library only (``urllib`` plus a thread pool). The API key is read from the environment,
-sent as a Bearer header, and never appears in ``describe()``, ``repr()``, errors or logs.
+Standard library only. What it does for a run against ``vllm serve`` (docs/serving-and-batch.md):
 
-Reasoning servers: when the server splits the thinking out (``reasoning_content`` or
-``reasoning``, vLLM's ``--reasoning-parser``), the text is rebuilt as ``reasoning</think>content``
-so that the MathIF post-processing sees what the raw output would have been; a response cut off
-inside its thinking (no content) is the reasoning alone, as it would be raw.
+* **Streaming** (``stream: true`` with usage) by default: an idle limit between chunks
+  (``idle_timeout``) and an overall one per request (``timeout``); ``stream=false`` for servers
+  without it. Retries only where they cannot repeat work (see ``_openai_run``).
+* **The server's context**: ``max_model_len`` from ``GET /models``; each request's ``max_tokens``
+  clamped to fit beside its prompt (counted by the server's ``/tokenize``), and vLLM's
+  "maximum context length" 400 answered by one retry with less. A clamp is recorded per response
+  (``Generation.extra``) and counted in :meth:`OpenAIBackend.describe`.
+* **Several servers**: ``--model http://a:8000/v1,http://b:8000/v1``, least outstanding requests
+  first; a server down at start is skipped and reported, all down is an error.
+* **One sampling definition**: every sampling field is sent (see ``_openai_chat``) unless
+  ``generation_config=model`` leaves them to the server, which is then recorded.
+* **Cancel means stop**: Ctrl-C closes every stream in flight within a fraction of a second.
+
+The API key is read from the environment, sent as a Bearer header, and never appears in
+``describe()``, ``repr()``, errors or logs. LoRA adapters: serve them with ``vllm serve BASE
+--enable-lora --lora-modules NAME=PATH`` and pass ``--mathif-engine-arg served_model=NAME``.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
-import random
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest
+from mathif_pytest.backends._http import Aborter, Endpoint
+from mathif_pytest.backends._openai_chat import sampling_fields
+from mathif_pytest.backends._openai_run import ServedRun
 from mathif_pytest.backends._options import at_least, read_options
+from mathif_pytest.backends._servers import Fleet, connect, server_urls
 from mathif_pytest.errors import BackendUnavailableError
-from mathif_pytest.prompts import chat_messages
 
-__all__ = ["OpenAIBackend", "OpenAIOptions", "served_model_name"]
+__all__ = ["PER_SERVER_CONCURRENCY", "OpenAIBackend", "OpenAIOptions", "served_model_name"]
 
-_START_HINT = "is the server running? start it with `vllm serve MODEL`"
-_MAX_DELAY = 60.0
-#: seconds to wait for ``GET /models`` when checking that the server is up
-_PROBE_TIMEOUT = 30.0
+#: Requests in flight per live server when ``concurrency`` is not set: vLLM's default
+#: ``max_num_seqs`` is 256 (1,024 on the largest GPUs), so the server's batch stays full.
+PER_SERVER_CONCURRENCY = 256
+#: ``generation_config`` values: ours (every field sent), or the served model's own.
+_GENERATION_CONFIGS = ("mathif", "model")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenAIOptions:
-    """Settings read from ``BackendConfig.options``.
+    """Settings read from ``BackendConfig.options`` (``--mathif-engine-arg KEY=VALUE``).
 
     Attributes:
-        served_model: the model name the server serves (default: its only one, from ``/models``).
-        concurrency: requests in flight at once.
+        served_model: the model name the servers serve (default: their only one, from
+            ``/models``); a LoRA adapter's ``--lora-modules`` name.
+        concurrency: requests in flight at once over all servers (default: 256 per live server).
         max_retries: retries of one request after a connection error, 429 or 5xx.
-        timeout: seconds for one HTTP request.
+        timeout: seconds one request may take, start to end.
+        idle_timeout: seconds a streamed answer may pause between two chunks.
+        connect_timeout: seconds to connect, and to wait for ``/models`` and ``/tokenize``.
+        stream: stream answers (``false``: one JSON answer per request).
         api_key_env: the environment variable that holds the API key.
         backoff: seconds before the first retry; doubled each retry (at most 60 s), with jitter.
+        generation_config: ``mathif`` sends every sampling field; ``model`` leaves temperature,
+            top-p, top-k, min-p and the repetition penalty to the served model's generation config.
     """
 
     served_model: str | None = None
-    concurrency: int = at_least(1, default=16)
+    concurrency: int | None = field(default=None, metadata={"minimum": 1})
     max_retries: int = at_least(0, default=5)
-    timeout: float = 600.0
+    timeout: float = 7200.0
+    idle_timeout: float = 600.0
+    connect_timeout: float = 30.0
+    stream: bool = True
     api_key_env: str = "OPENAI_API_KEY"
     backoff: float = 1.0
+    generation_config: str = "mathif"
 
 
-class _Unreachable(Exception):
-    """No HTTP answer at all: refused, reset, timed out. Worth retrying."""
+def read_openai_options(config: BackendConfig) -> OpenAIOptions:
+    """The openai options of ``config``, checked.
 
-
-class _HTTPStatus(Exception):
-    """An HTTP error status; 429 and 5xx are worth retrying."""
-
-    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}: {message}")
-        self.status = status
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == 429 or self.status >= 500
-
-
-class _Client:
-    """JSON over HTTP to one base URL; every error text it raises has the API key removed."""
-
-    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._timeout = timeout
-
-    def __repr__(self) -> str:
-        return f"_Client({self.base_url!r})"
-
-    def call(self, path: str, body: Mapping[str, Any] | None = None, timeout: float = 0) -> Any:
-        """GET ``path`` (or POST ``body`` to it) and return the parsed JSON answer.
-
-        ``timeout`` overrides the client's own (0: keep it).
-        """
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(self.base_url + path, data=data, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout or self._timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            text = exc.read()[:300].decode("utf-8", "replace").strip()
-            raise _HTTPStatus(exc.code, self.redact(text), _seconds(exc.headers)) from None
-        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
-            reason = getattr(exc, "reason", None) or exc
-            raise _Unreachable(self.redact(f"{type(exc).__name__}: {reason}")) from None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise _HTTPStatus(200, "the answer is not JSON", None) from None
-
-    def redact(self, text: str) -> str:
-        """``text`` with the API key replaced (servers may echo request headers)."""
-        return text.replace(self._api_key, "***") if self._api_key else text
+    Raises:
+        BackendUnavailableError: a value of the wrong type or out of range.
+    """
+    options = read_options(OpenAIOptions, "openai", config.options)
+    for name in ("timeout", "idle_timeout", "connect_timeout"):
+        if getattr(options, name) <= 0:
+            raise BackendUnavailableError(
+                f"openai backend option {name}={getattr(options, name)!r} is invalid, because it "
+                "must be a positive number of seconds; fix the value"
+            )
+    if options.generation_config not in _GENERATION_CONFIGS:
+        raise BackendUnavailableError(
+            f"openai backend option generation_config={options.generation_config!r} is invalid; "
+            "use 'model' (the served model's generation config decides) or leave it out (every "
+            "sampling setting is sent)"
+        )
+    return options
 
 
 def served_model_name(config: BackendConfig) -> str:
-    """The ``served_model`` option, else the one model the server lists at ``GET {base}/models``.
+    """The ``served_model`` option, else the one model the servers list at ``GET {base}/models``.
+
+    This name is the served model's identity in the store (see ``backends.fingerprint``): the
+    server URLs are not, so replicas, ports and hosts can change between runs.
 
     Raises:
-        BackendUnavailableError: the server cannot be reached, or serves several models (the
+        BackendUnavailableError: no server can be reached, or they serve several models (the
             message lists them) or none.
     """
-    options = read_options(OpenAIOptions, "openai", config.options)
+    options = read_openai_options(config)
     if options.served_model:
         return options.served_model
-    client = _Client(config.model, os.environ.get(options.api_key_env), options.timeout)
-    return _discover(client, options.api_key_env)
+    return _connect(config, options, Aborter()).served
+
+
+def _connect(config: BackendConfig, options: OpenAIOptions, aborter: Aborter) -> Fleet:
+    api_key = os.environ.get(options.api_key_env)
+    endpoints = [
+        Endpoint(url, api_key, aborter, options.connect_timeout)
+        for url in server_urls(config.model)
+    ]
+    return connect(endpoints, options.served_model, options.connect_timeout, options.api_key_env)
 
 
 class OpenAIBackend:
-    """Chat completions from a server; requests run concurrently and are yielded as they finish."""
+    """Chat completions from one or several servers, yielded as they finish."""
 
     name = "openai"
 
     def __init__(self, config: BackendConfig) -> None:
-        """Keep the settings and read the API key; the server is first contacted by ``generate``.
+        """Keep the settings; the servers are first contacted by ``generate``.
 
         Raises:
-            BackendUnavailableError: an option has the wrong type, or a count is below 1.
+            BackendUnavailableError: an option has the wrong type or is out of range, or
+                ``--model`` is not a list of server URLs.
         """
         self._config = config
-        self._options = read_options(OpenAIOptions, self.name, config.options)
-        api_key = os.environ.get(self._options.api_key_env)
-        self._client = _Client(config.model, api_key, self._options.timeout)
-        self._served: str | None = self._options.served_model
-        self._jitter = random.Random()
+        self._options = read_openai_options(config)
+        self._urls = server_urls(config.model)
+        explicit = self._options.generation_config == "mathif"
+        self._sampling = sampling_fields(config.sampling, explicit=explicit)
+        self._fleet: Fleet | None = None
+        self._run: ServedRun | None = None
 
     def __repr__(self) -> str:
-        return f"OpenAIBackend({self._client.base_url!r}, served_model={self._served!r})"
+        served = self._fleet.served if self._fleet else self._options.served_model
+        return f"OpenAIBackend({','.join(self._urls)!r}, served_model={served!r})"
 
     def describe(self) -> Mapping[str, Any]:
-        """URL, served model, concurrency, retries; whether a key is set (never the key)."""
-        return {
+        """Servers, served model, context, sampling sent, clamps; whether a key is set (not it)."""
+        options = self._options
+        info: dict[str, Any] = {
             "backend": self.name,
-            "model": self._client.base_url,
-            "served_model": self._served,
-            "concurrency": self._options.concurrency,
-            "max_retries": self._options.max_retries,
-            "timeout": self._options.timeout,
-            "api_key_env": self._options.api_key_env,
-            "api_key_set": self._options.api_key_env in os.environ,
+            "servers": list(self._urls),
+            "served_model": self._fleet.served if self._fleet else options.served_model,
+            "stream": options.stream,
+            "concurrency": options.concurrency or "256 per live server",
+            "max_retries": options.max_retries,
+            "timeout": options.timeout,
+            "idle_timeout": options.idle_timeout,
+            "api_key_env": options.api_key_env,
+            "api_key_set": options.api_key_env in os.environ,
+            "sampling_decided_by": "mathif" if options.generation_config == "mathif" else "server",
+            "sampling_sent": dict(self._sampling),
         }
+        info.update(self._run_info())
+        return info
+
+    def _run_info(self) -> dict[str, Any]:
+        if self._fleet is None:
+            return {}
+        info: dict[str, Any] = {"dead_servers": list(self._fleet.dead)}
+        notes = [f"{dead}; skipped" for dead in self._fleet.dead]
+        if self._run is not None:
+            limit = self._run.max_model_len()
+            info.update(
+                max_model_len=limit,
+                max_tokens_clamped=self._run.clamped,
+                requests_per_server=self._run.dispatcher.sent(),
+            )
+            if self._run.clamped:
+                notes.append(
+                    f"max_tokens {self._config.sampling.max_tokens} clamped to fit the served "
+                    f"max_model_len {limit} in {self._run.clamped} requests (recorded per response)"
+                )
+        if self._options.generation_config == "model":
+            notes.append("sampling decided by the served model's generation config")
+        info["notes"] = notes
+        return info
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[Generation]:
-        """Send every request (``concurrency`` at a time), yielding each one as it completes.
+        """Send every request, yielding each one as it completes.
 
         A request that still fails after its retries is a :class:`Generation` with ``error``.
 
         Raises:
-            BackendUnavailableError: the server cannot be reached at all when generation starts.
+            BackendUnavailableError: no server can be reached, or they do not serve one model.
         """
         items = list(requests)
         if not items:
             return
-        model = self._connect()
-        pool = ThreadPoolExecutor(self._options.concurrency, thread_name_prefix="mathif-openai")
-        try:
-            futures: list[Future[Generation]] = [
-                pool.submit(self._complete, request, model) for request in items
-            ]
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self.close()
+        aborter = Aborter()
+        self._fleet = _connect(self._config, self._options, aborter)
+        max_tokens = self._config.sampling.max_tokens
+        run = ServedRun(self._fleet, self._options, self._sampling, max_tokens, aborter)
+        self._run = run
+        workers = self._options.concurrency or PER_SERVER_CONCURRENCY * len(self._fleet.live)
+        yield from run.generate(items, workers)
 
     def close(self) -> None:
-        """Nothing is held between calls (each request opens its own connection)."""
-
-    def _connect(self) -> str:
-        if self._served is None:
-            self._served = _discover(self._client, self._options.api_key_env)
-            return self._served
-        try:
-            self._client.call("/models", timeout=_PROBE_TIMEOUT)
-        except _Unreachable as exc:
-            raise BackendUnavailableError(
-                f"{self._client.base_url}: cannot reach the server ({exc}); {_START_HINT}"
-            ) from None
-        except _HTTPStatus:  # some servers have no /models; the served name is known anyway
-            pass
-        return self._served
-
-    def _complete(self, request: GenerationRequest, model: str) -> Generation:
-        body = {
-            "model": model,
-            "messages": chat_messages(request.prompt),
-            "temperature": self._config.sampling.temperature,
-            "top_p": self._config.sampling.top_p,
-            "max_tokens": self._config.sampling.max_tokens,
-            "n": 1,
-        }
-        if request.seed is not None:
-            body["seed"] = request.seed
-        started = time.perf_counter()
-        try:
-            payload = self._call_with_retries(body)
-            return _to_generation(request, payload, time.perf_counter() - started)
-        except (_Unreachable, _HTTPStatus) as exc:
-            error = f"{self._client.base_url}/chat/completions: {exc}"
-        except (LookupError, TypeError, AttributeError) as exc:
-            error = f"{self._client.base_url}/chat/completions: unexpected answer shape ({exc!r})"
-        return Generation(key=request.key, text="", error=self._client.redact(error))
-
-    def _call_with_retries(self, body: Mapping[str, Any]) -> Any:
-        attempt = 0
-        while True:
-            try:
-                return self._client.call("/chat/completions", body)
-            except (_Unreachable, _HTTPStatus) as exc:
-                retryable = not isinstance(exc, _HTTPStatus) or exc.retryable
-                if not retryable or attempt >= self._options.max_retries:
-                    raise
-                time.sleep(self._delay(attempt, getattr(exc, "retry_after", None)))
-                attempt += 1
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        delay = min(_MAX_DELAY, self._options.backoff * 2.0**attempt)
-        delay *= self._jitter.uniform(0.5, 1.5)
-        return max(delay, retry_after or 0.0)
-
-
-def _to_generation(request: GenerationRequest, payload: Any, seconds: float) -> Generation:
-    choice = payload["choices"][0]
-    message = choice["message"]
-    content = message.get("content")
-    reasoning = message.get("reasoning_content") or message.get("reasoning")
-    if reasoning:
-        text = reasoning if content is None else f"{reasoning}</think>{content}"
-    else:
-        text = content or ""
-    usage = payload.get("usage") or {}
-    return Generation(
-        key=request.key,
-        text=text,
-        finish_reason=choice.get("finish_reason"),
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-        seconds=seconds,
-    )
-
-
-def _discover(client: _Client, api_key_env: str) -> str:
-    where = f"{client.base_url}/models"
-    try:
-        listing = client.call("/models", timeout=_PROBE_TIMEOUT)
-    except _Unreachable as exc:
-        raise BackendUnavailableError(
-            f"{client.base_url}: cannot reach the server ({exc}); {_START_HINT}"
-        ) from None
-    except _HTTPStatus as exc:
-        auth = f"; set ${api_key_env} to the API key" if exc.status in (401, 403) else ""
-        raise BackendUnavailableError(
-            f"{where}: cannot list the served models ({exc}){auth}; or pass the served_model "
-            "backend option"
-        ) from None
-    data = listing.get("data") if isinstance(listing, dict) else None
-    names = [item.get("id") for item in data or [] if isinstance(item, dict)]
-    if len(names) != 1:
-        raise BackendUnavailableError(
-            f"{where}: the server serves {len(names)} models ({', '.join(map(str, names))}); "
-            "pass the served_model backend option to pick one"
-        )
-    return str(names[0])
-
-
-def _seconds(headers: Any) -> float | None:
-    """A ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
-    value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return min(float(value), 300.0) if value is not None else None
-    except ValueError:
-        return None
+        """Abandon any request still in flight (closing its connection). Safe to call twice."""
+        if self._run is not None:
+            self._run.aborter.abort()

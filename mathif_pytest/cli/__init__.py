@@ -7,13 +7,20 @@ import sys
 from collections.abc import Sequence
 
 from mathif_pytest import __version__
-from mathif_pytest.cli import compare, plan, score
+from mathif_pytest.cli import (
+    compare,
+    export_requests,
+    import_responses,
+    merge_stores,
+    plan,
+    score,
+)
 from mathif_pytest.errors import MathIFError
 
 __all__ = ["main"]
 
 #: The subcommand modules, in the order ``mathif --help`` lists them.
-_COMMANDS = (score, compare, plan)
+_COMMANDS = (score, compare, plan, export_requests, import_responses, merge_stores)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,8 +35,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 usage or input error, 130 Ctrl-C)."""
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit status (0 ok, 2 usage or input error, 130 Ctrl-C).
+
+    Arguments after ``--`` go to pytest, for the commands that run it (``export-requests``).
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    cut = words.index("--") if "--" in words else len(words)
+    parser = _parser()
+    args = parser.parse_args(words[:cut])
+    args.pytest_args = words[cut + 1 :]
+    if args.pytest_args and not getattr(args, "passthrough", False):
+        parser.error(f"{args.command} takes no pytest options after `--`")
     try:
         status: int = args.handler(args)
     except MathIFError as exc:

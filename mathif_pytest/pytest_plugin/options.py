@@ -12,6 +12,7 @@ import pytest
 
 from mathif_pytest.backends import BACKEND_NAMES
 from mathif_pytest.backends.engine_args import merge_engine_args
+from mathif_pytest.batch.shards import Shard, parse_shard
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
 from mathif_pytest.protocol import Deviations
@@ -126,6 +127,13 @@ def _engine_arg(text: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         parsed = value
     return key.strip(), parsed
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _deviation(text: str) -> str:
@@ -341,6 +349,14 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="absolute thresholds compare the point estimate (point), or fail only when the "
         "rate is significantly past the bound (significant) [point].",
+    )
+    add(
+        "--mathif-shard",
+        type=_shard,
+        default=None,
+        metavar="I/N",
+        help="run shard I of N (0-based): a stable hash-based share of the MathIF cases, for CI "
+        "matrices; merge the stores with `mathif merge-stores` and gate with --mathif-rescore.",
     )
     parser.addini("mathif_data", "default for --mathif-data", default=None)
     parser.addini(

@@ -68,6 +68,18 @@ def pytest_configure(config: pytest.Config) -> None:
         from mathif_pytest.reporting.allure import MathIFAllure
 
         config.pluginmanager.register(MathIFAllure(config), "mathif-allure")
+    _register_run_plugins(config)
+
+
+def _register_run_plugins(config: pytest.Config) -> None:
+    """The backend's notes in the terminal (controller); ``--mathif-shard``'s selection."""
+    from mathif_pytest.pytest_plugin.run_notes import BackendNotes, ShardSelection
+
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(BackendNotes(), "mathif-backend-notes")
+    shard = config.getoption("mathif_shard", None)
+    if shard is not None:
+        config.pluginmanager.register(ShardSelection(shard), "mathif-shard")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -147,6 +159,7 @@ def mathif_generations(
     reused. Under xdist exactly one worker generates while the others wait and read the store.
     """
     from mathif_pytest.errors import MathIFError
+    from mathif_pytest.pytest_plugin.interrupts import sigterm_interrupts
 
     config = request.config
     state = config.stash[SESSION_KEY]
@@ -161,7 +174,10 @@ def mathif_generations(
     from mathif_pytest.pytest_plugin.progress import terminal_progress
 
     try:
-        return state.generate(specs, make, failure_note=note, progress=terminal_progress(config))
+        with sigterm_interrupts():
+            return state.generate(
+                specs, make, failure_note=note, progress=terminal_progress(config)
+            )
     except MathIFError as exc:
         error = str(exc)
     pytest.fail(error, pytrace=False)  # outside `except`: no chained "During handling..." noise
@@ -184,11 +200,12 @@ def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iter
         "model": plan.model,
         "fingerprint": plan.fingerprint,
         "sampling": plan.sampling.to_dict(),
-        "engine": dict(report.engine),
         "samples": mathif_generations.samples,
         "data": state.data_sources(),
     }
-    item.user_properties.append((_GENERATION_PROPERTY, json.dumps(stats)))
+    if report.backend_info:
+        stats["backend_info"] = report.backend_info
+    item.user_properties.append((_GENERATION_PROPERTY, json.dumps(stats, default=str)))
     error: str | None = None
     try:
         case = state.score(item.stash[SPEC_KEY], mathif_generations)

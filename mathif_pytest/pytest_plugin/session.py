@@ -154,6 +154,23 @@ class MathIFSession:
     def _cli_sampling(self) -> set[str]:
         return set(self.settings.sampling_overrides())
 
+    def plan(self, specs: Sequence[CaseSpec]) -> tuple[RunSettings, GenerationPlan]:
+        """The run's settings and every request the selected cases need, keyed for the store.
+
+        Raises:
+            MathIFError: bad settings, or the model cannot be fingerprinted.
+        """
+        run = self.run_settings(specs)
+        plan = GenerationPlan(
+            backend=run.backend.name,
+            model=run.backend.model,
+            fingerprint=model_fingerprint(run.backend),
+            sampling=run.backend.sampling,
+            requests=(),
+        )
+        targets = [(s.sample, s.constrained) for s in specs]
+        return run, plan_requests(targets, samples=run.samples, plan=plan)
+
     def generate(
         self,
         specs: Sequence[CaseSpec],
@@ -175,17 +192,7 @@ class MathIFSession:
         """
         if failure_note is not None and failure_note.exists():
             raise BackendError(failure_note.read_text(encoding="utf-8"))
-        run = self.run_settings(specs)
-        plan = GenerationPlan(
-            backend=run.backend.name,
-            model=run.backend.model,
-            fingerprint=model_fingerprint(run.backend),
-            sampling=run.backend.sampling,
-            requests=(),
-        )
-        plan = plan_requests(
-            [(s.sample, s.constrained) for s in specs], samples=run.samples, plan=plan
-        )
+        run, plan = self.plan(specs)
         try:
             report = generate_missing(
                 plan,

@@ -17,7 +17,8 @@ import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from mathif_pytest.backends import Generation, GenerationRequest, SamplingSettin
 from mathif_pytest.errors import StoreError
 from mathif_pytest.store._locks import held_lock, lock_holder
 
-__all__ = ["SCHEMA_VERSION", "ResponseStore", "StoreMeta", "held_lock", "lock_holder"]
+__all__ = ["COLUMNS", "SCHEMA_VERSION", "ResponseStore", "StoreMeta", "held_lock", "lock_holder"]
 
 #: Bump when the table changes, and add the statements that upgrade the previous version to
 #: ``_MIGRATIONS``; a store of a newer version than this code knows is refused.
@@ -36,10 +37,13 @@ SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 60_000
 #: Seconds to wait for another process that is creating or migrating the same store.
 OPEN_LOCK_TIMEOUT = 120.0
-_COLUMNS = (
-    "key, uid, sample, backend, model, fingerprint, sampling, prompt, text, finish_reason, "
-    "prompt_tokens, completion_tokens, seconds, created_at, details"
-)
+#: The columns of a stored response, in table order.
+COLUMNS = (
+    "key", "uid", "sample", "backend", "model", "fingerprint", "sampling", "prompt", "text",
+    "finish_reason", "prompt_tokens", "completion_tokens", "seconds", "created_at", "details",
+)  # fmt: skip
+_COLUMNS = ", ".join(COLUMNS)
+_INSERT = f"INSERT OR REPLACE INTO responses ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _READ = ("key", "text", "finish_reason", "prompt_tokens", "completion_tokens", "seconds")
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
@@ -160,26 +164,62 @@ class ResponseStore:
         """
         if generation.error is not None:
             return False
-        row = (
-            request.key,
-            request.uid,
-            request.sample,
-            meta.backend,
-            meta.model,
-            meta.fingerprint,
-            json.dumps(meta.sampling.to_dict(), sort_keys=True),
-            request.prompt,
-            generation.text,
-            generation.finish_reason,
-            generation.prompt_tokens,
-            generation.completion_tokens,
-            generation.seconds,
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            _details_json(generation),
-        )
-        marks = ", ".join("?" * len(row))
-        self._execute(f"INSERT OR REPLACE INTO responses ({_COLUMNS}) VALUES ({marks})", row)
+        self._execute(_INSERT, _row(request, generation, meta))
         return True
+
+    def put_many(self, items: Iterable[tuple[GenerationRequest, Generation, StoreMeta]]) -> int:
+        """Store generations in one transaction: all of them or, on any error, none.
+
+        Returns:
+            How many rows were written (failed generations are skipped).
+        """
+        rows = [_row(r, g, m) for r, g, m in items if g.error is None]
+        with self.transaction() as execute:
+            for row in rows:
+                execute(_INSERT, row)
+        return len(rows)
+
+    def rows(self, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Every stored row as a dict of all its columns, in key order, ``batch`` at a time."""
+        last = ""
+        while True:
+            found = self._execute(
+                f"SELECT {_COLUMNS} FROM responses WHERE key > ? ORDER BY key LIMIT ?",
+                (last, batch),
+            )
+            for values in found:
+                yield dict(zip(COLUMNS, values, strict=True))
+            if len(found) < batch:
+                return
+            last = found[-1][0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Callable[..., list[Any]]]:
+        """Run statements in one ``BEGIN IMMEDIATE`` transaction: all of them, or none.
+
+        Committed when the block ends, rolled back when it raises. Yields
+        ``execute(sql, parameters=()) -> rows``.
+
+        Raises:
+            StoreError: SQLite failed (the transaction is rolled back).
+        """
+
+        def execute(sql: str, parameters: Iterable[object] = ()) -> list[Any]:
+            return self._db.execute(sql, tuple(parameters)).fetchall()
+
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield execute
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise self._error(exc) from None
 
     def count(self) -> int:
         """How many responses are stored."""
@@ -238,6 +278,26 @@ class ResponseStore:
             f"{self.path}: cannot use the response store ({type(exc).__name__}: {exc}); "
             "delete it or pass --mathif-store elsewhere"
         )
+
+
+def _row(request: GenerationRequest, generation: Generation, meta: StoreMeta) -> tuple[Any, ...]:
+    return (
+        request.key,
+        request.uid,
+        request.sample,
+        meta.backend,
+        meta.model,
+        meta.fingerprint,
+        json.dumps(meta.sampling.to_dict(), sort_keys=True),
+        request.prompt,
+        generation.text,
+        generation.finish_reason,
+        generation.prompt_tokens,
+        generation.completion_tokens,
+        generation.seconds,
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        _details_json(generation),
+    )
 
 
 def _details_json(generation: Generation) -> str | None:

@@ -92,7 +92,7 @@ def test_a_lora_adapter_runs_the_smoke_suite_with_its_own_fingerprint_and_answer
         runs[name] = json.loads(out.read_text())
     base, lora = (runs[n]["meta"]["generation"] for n in ("base", "lora"))
     assert base["fingerprint"] != lora["fingerprint"]
-    assert lora["engine"]["base_model"] == str(tiny_model_dir)
+    assert lora["backend_info"]["base_model"] == str(tiny_model_dir)
     answers = {n: {c["uid"]: c["extracted"] for c in runs[n]["cases"]} for n in runs}
     assert answers["base"].keys() == answers["lora"].keys()
     assert answers["base"] != answers["lora"]

@@ -105,3 +105,23 @@ def test_the_gate_example_uploads_artifacts_and_summarises_even_when_the_gate_fa
     assert summary["if"].startswith("always()")
     assert "--markdown summary.md" in summary["run"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
+
+
+def test_the_gate_example_generates_in_shards_and_gates_once_on_the_merged_stores() -> None:
+    workflow = _load(GATE)
+    generate = workflow["jobs"]["generate"]
+    shards = generate["strategy"]["matrix"]["shard"]
+    runs = _run_text(_steps(workflow, "generate"))
+    assert f'--mathif-shard "$SHARD/{len(shards)}"' in runs
+    assert shards == list(range(len(shards))) and generate["env"]["SHARD"] == "${{ matrix.shard }}"
+    assert '--mathif-store "stores/shard-$SHARD.sqlite"' in runs
+    gate = workflow["jobs"]["gate"]
+    assert gate["needs"] == "generate"
+    steps = _steps(workflow, "gate")
+    download = next(s for s in steps if s.get("uses") == "actions/download-artifact@v4")
+    assert download["with"] == {"pattern": "store-*", "path": "stores", "merge-multiple": True}
+    assert "mathif merge-stores stores/shard-*.sqlite --out all.sqlite" in _run_text(steps)
+    command = next(s for s in steps if s.get("id") == "gate")["run"]
+    for flag in ("--mathif-backend vllm", "--mathif-store all.sqlite", "--mathif-rescore"):
+        assert flag in command
+    assert "--mathif-backend vllm" in runs  # the same store keys as the rescore

@@ -116,12 +116,14 @@ def test_hub_id_fingerprint_includes_the_cached_snapshot_commit(
     assert fingerprint("org/model", revision="a" * 40) == at_a
 
 
-def test_openai_fingerprint_is_the_url_and_served_model(tmp_path: Path) -> None:
+def test_openai_fingerprint_is_the_served_model_whatever_the_servers(tmp_path: Path) -> None:
     url = "http://gpu-node:8000/v1"
     base = fingerprint(url, served_model="qwen-7b")
-    assert fingerprint(url + "/", "openai", served_model="qwen-7b") == base
     assert fingerprint(url, served_model="qwen-7b-step200") != base
-    assert fingerprint("http://other:8000/v1", served_model="qwen-7b") != base
+    # replicas, shards and redeployed servers of one served model share stored responses
+    assert fingerprint(url + "/", "openai", served_model="qwen-7b") == base
+    assert fingerprint("http://other:8000/v1", served_model="qwen-7b") == base
+    assert fingerprint(f"{url},http://other:8000/v1", served_model="qwen-7b") == base
 
 
 def test_replay_fingerprint_follows_the_file_contents(tmp_path: Path) -> None:
