@@ -107,12 +107,12 @@ class RunAggregator:
         self.other_failures += 1
 
     def add_generation(self, stats: Mapping[str, Any]) -> None:
-        """Keep the largest generation counts any process reported (one process generates)."""
-        for key, value in stats.items():
-            if isinstance(value, (int, float)):
-                self.generation[key] = max(self.generation.get(key, 0), value)
-            else:
-                self.generation.setdefault(key, value)
+        """Keep the report of the process that generated most (under xdist one generates).
+
+        The other workers report the same responses as reused; their counts are not added.
+        """
+        if not self.generation or stats.get("generated", 0) > self.generation.get("generated", 0):
+            self.generation = dict(stats)
 
     def finish(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,136 +11,18 @@ import pytest
 
 from mathif_pytest.backends import BACKEND_NAMES
 from mathif_pytest.backends.engine_args import merge_engine_args
-from mathif_pytest.batch.shards import Shard, parse_shard
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
 from mathif_pytest.protocol import Deviations
+from mathif_pytest.pytest_plugin import option_types
 
-__all__ = ["Settings", "add_options", "resolve_settings"]
+__all__ = ["Settings", "add_options", "any_mathif_option", "resolve_settings"]
 
 DEFAULT_DATA = "hf://TingchenFu/MathIF"
 DEFAULT_STORE = ".mathif/responses.sqlite"
 #: The suite ``pytest --model CKPT`` runs when no suite is named: the whole benchmark, as in the
 #: paper (a gate on 45 prompts cannot see drops smaller than about 25 points).
 DEFAULT_SUITE = "full"
-
-
-def _gate(text: str) -> Threshold:
-    try:
-        return parse_threshold(text)
-    except GateSpecError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _number(text: str, kind: type[float] | type[int]) -> Any:
-    """``text`` as a number; argparse then names the option in the message (not this function)."""
-    try:
-        return kind(text)
-    except ValueError:
-        what = "an integer" if kind is int else "a number"
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-
-
-def _fraction(text: str) -> float:
-    value = _number(text, float)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
-    return float(value)
-
-
-def _positive_int(text: str) -> int:
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return int(value)
-
-
-def _non_negative_int(text: str) -> int:
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 0")
-    return int(value)
-
-
-def _non_negative_float(text: str) -> float:
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
-    return float(value)
-
-
-def _positive_float(text: str) -> float:
-    value = _number(text, float)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return float(value)
-
-
-def _level(text: str) -> float:
-    # The paired tests and one-sided bounds of delta.* thresholds need 0 < alpha < 0.5.
-    value = _number(text, float)
-    if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a significance level in (0, 0.5), e.g. 0.05"
-        )
-    return float(value)
-
-
-def _min_power(text: str) -> tuple[float, float | None]:
-    power_text, _, drop_text = text.partition("@")
-    try:
-        power = float(power_text)
-        drop = (
-            None
-            if not drop_text
-            else float(drop_text.rstrip("%")) / (100 if drop_text.endswith("%") else 1)
-        )
-    except ValueError:
-        power, drop = -1.0, None
-    if not 0 < power < 1 or (drop is not None and not 0 < drop <= 1):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not POWER or POWER@DROP with POWER in (0, 1) and DROP in (0, 1], "
-            "e.g. 0.8 or 0.8@0.05 (80% power against a 5-point drop)"
-        )
-    return power, drop
-
-
-def _seed(text: str) -> str:
-    # Kept as text: None must stay "not given" so that a suite's seed can apply.
-    if text.lower() != "none":
-        try:
-            int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'none'") from None
-    return text
-
-
-def _engine_arg(text: str) -> tuple[str, Any]:
-    import yaml
-
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. tensor_parallel_size=4)")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
-    return key.strip(), parsed
-
-
-def _shard(text: str) -> Shard:
-    try:
-        return parse_shard(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _deviation(text: str) -> str:
-    if text not in Deviations.names():
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a deviation; choose from {', '.join(Deviations.names())}"
-        )
-    return text
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -185,56 +66,56 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-temperature",
-        type=_non_negative_float,
+        type=option_types.non_negative_float,
         default=None,
         metavar="T",
         help="sampling temperature [suite, else 1.0].",
     )
     add(
         "--mathif-top-p",
-        type=_fraction,
+        type=option_types.fraction,
         default=None,
         metavar="P",
         help="nucleus sampling top-p [suite, else 0.95].",
     )
     add(
         "--mathif-max-tokens",
-        type=_positive_int,
+        type=option_types.positive_int,
         default=None,
         metavar="N",
         help="maximum new tokens per response [suite, else 16384].",
     )
     add(
         "--mathif-top-k",
-        type=_non_negative_int,
+        type=option_types.non_negative_int,
         default=None,
         metavar="K",
         help="keep the K most likely tokens; 0 is off [suite, else 0].",
     )
     add(
         "--mathif-min-p",
-        type=_fraction,
+        type=option_types.fraction,
         default=None,
         metavar="P",
         help="min-p sampling; 0 is off [suite, else 0].",
     )
     add(
         "--mathif-repetition-penalty",
-        type=_positive_float,
+        type=option_types.positive_float,
         default=None,
         metavar="R",
         help="repetition penalty; 1 is off [suite, else 1].",
     )
     add(
         "--mathif-samples",
-        type=_positive_int,
+        type=option_types.positive_int,
         default=None,
         metavar="N",
         help="responses per prompt; a case passes when all N pass [suite, else 1].",
     )
     add(
         "--mathif-seed",
-        type=_seed,
+        type=option_types.seed,
         default=None,
         metavar="SEED",
         help="base seed; each request derives its own ('none': unseeded) [suite, else 0].",
@@ -247,7 +128,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-gate",
-        type=_gate,
+        type=option_types.gate,
         action="append",
         default=[],
         metavar="EXPR",
@@ -275,7 +156,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-deviation",
-        type=_deviation,
+        type=option_types.deviation,
         action="append",
         default=[],
         metavar="NAME",
@@ -285,7 +166,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-engine-arg",
-        type=_engine_arg,
+        type=option_types.engine_arg,
         action="append",
         default=[],
         metavar="KEY=VALUE",
@@ -294,14 +175,14 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-max-ungradable",
-        type=_fraction,
+        type=option_types.fraction,
         default=None,
         metavar="FRACTION",
         help="fail the run when more answers than this share are ungradable [0.05].",
     )
     add(
         "--mathif-grading-timeout",
-        type=_positive_float,
+        type=option_types.positive_float,
         default=None,
         metavar="SECONDS",
         help="time limit per answer grading; past it the answer is ungradable [5].",
@@ -321,7 +202,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-alpha",
-        type=_level,
+        type=option_types.level,
         default=None,
         metavar="ALPHA",
         help="family-wise level of the gate's tested rows: every delta.* row (and absolute rows "
@@ -329,7 +210,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-row-alpha",
-        type=_level,
+        type=option_types.level,
         default=None,
         metavar="ALPHA",
         help="test each tested row at this level on its own instead (no family-wise control: "
@@ -337,7 +218,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-min-power",
-        type=_min_power,
+        type=option_types.min_power,
         default=None,
         metavar="POWER[@DROP]",
         help="fail a delta.* row whose test cannot reach this power: against any drop up to "
@@ -352,7 +233,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     add(
         "--mathif-shard",
-        type=_shard,
+        type=option_types.shard,
         default=None,
         metavar="I/N",
         help="run shard I of N (0-based): a stable hash-based share of the MathIF cases, for CI "
@@ -496,73 +377,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         min_power=min_power,
         min_power_drop=min_power_drop,
         absolute=opt.mathif_absolute or "point",
-        active=_any_mathif_option(opt),
+        active=any_mathif_option(opt),
     )
-
-
-#: pytest's configuration files, and the section that makes each one count.
-_CONFIG_FILES = (
-    ("pytest.ini", ""),
-    (".pytest.ini", ""),
-    ("pyproject.toml", "[tool.pytest"),
-    ("tox.ini", "[pytest]"),
-    ("setup.cfg", "[tool:pytest]"),
-)
-
-
-def check_configuration_found(config: pytest.Config) -> None:
-    """Refuse a run whose pytest configuration was lost to a path outside the project.
-
-    pytest finds its configuration file from the common ancestor of every existing path on the
-    command line, option values written as a separate word included: ``--model /data/ckpt`` (or
-    ``--mathif-store /tmp/s.sqlite``, once that file exists) run from a project makes that
-    ancestor ``/``, and the project's ``pyproject.toml`` is silently ignored (its ``testpaths``,
-    its ``mathif_*`` keys...).
-
-    Raises:
-        pytest.UsageError: a configuration file above the invocation directory was not used.
-    """
-    if config.inipath is not None or not _any_mathif_option(config.option):
-        return
-    found = _configuration_file(config.invocation_params.dir)
-    if found is None:
-        return
-    outside = [
-        arg
-        for arg in map(str, config.invocation_params.args)
-        if not arg.startswith("-") and _outside(Path(arg), found.parent)
-    ]
-    named = ", ".join(outside) or "a path outside it"
-    raise pytest.UsageError(
-        f"pytest did not read {found}, because the command line names {named}, outside "
-        f"{found.parent} (pytest looks for its configuration from every existing path on the "
-        "command line, option values included); write such options as one word, "
-        f"e.g. --model=PATH, or pass -c {found}"
-    )
-
-
-def _configuration_file(directory: Path) -> Path | None:
-    """The pytest configuration file that pytest would find from ``directory``, if any."""
-    for folder in (directory, *directory.parents):
-        for name, section in _CONFIG_FILES:
-            candidate = folder / name
-            if candidate.is_file() and section in _read(candidate):
-                return candidate
-    return None
-
-
-def _outside(path: Path, directory: Path) -> bool:
-    try:
-        return path.exists() and not path.resolve().is_relative_to(directory.resolve())
-    except OSError:
-        return False
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def _project_dir(config: pytest.Config) -> Path:
@@ -599,7 +415,7 @@ def _ini_path(config: pytest.Config, name: str) -> str | None:
     return str((config.inipath.parent / text).resolve())
 
 
-def _any_mathif_option(opt: Any) -> bool:
+def any_mathif_option(opt: Any) -> bool:
     """Whether the user asked for mathif on the command line (then the header is printed)."""
     return any(
         getattr(opt, name) not in (None, False, [])

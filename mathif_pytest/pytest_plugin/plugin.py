@@ -47,9 +47,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve settings once; register the controller's reporter (pytest ``pytest_configure``)."""
-    from mathif_pytest.pytest_plugin.options import check_configuration_found
     from mathif_pytest.pytest_plugin.session import MathIFSession
-    from mathif_pytest.pytest_plugin.startup import check_engine_args
+    from mathif_pytest.pytest_plugin.startup import check_configuration_found, check_engine_args
     from mathif_pytest.pytest_plugin.suite_choice import requested_suites
 
     config.addinivalue_line("markers", "mathif: a MathIF sample collected from a YAML suite")

@@ -22,10 +22,12 @@ from mathif_pytest.case import CaseSpec
 from mathif_pytest.errors import MathIFError
 from mathif_pytest.gate import Threshold
 from mathif_pytest.pytest_plugin.collection import SESSION_KEY, SPEC_KEY
+from mathif_pytest.pytest_plugin.options import any_mathif_option
 
 __all__ = [
     "MathIFDataWarning",
     "check_collection",
+    "check_configuration_found",
     "check_engine_args",
     "note_misspelt_suite",
     "threshold_problem",
@@ -201,3 +203,68 @@ def check_engine_args(settings: Any) -> None:
         check_engine_args(resolve_backend_name(config), settings.engine_args)
     except MathIFError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+#: pytest's configuration files, and the section that makes each one count.
+_CONFIG_FILES = (
+    ("pytest.ini", ""),
+    (".pytest.ini", ""),
+    ("pyproject.toml", "[tool.pytest"),
+    ("tox.ini", "[pytest]"),
+    ("setup.cfg", "[tool:pytest]"),
+)
+
+
+def check_configuration_found(config: pytest.Config) -> None:
+    """Refuse a run whose pytest configuration was lost to a path outside the project.
+
+    pytest finds its configuration file from the common ancestor of every existing path on the
+    command line, option values written as a separate word included: ``--model /data/ckpt`` (or
+    ``--mathif-store /tmp/s.sqlite``, once that file exists) run from a project makes that
+    ancestor ``/``, and the project's ``pyproject.toml`` is silently ignored (its ``testpaths``,
+    its ``mathif_*`` keys...).
+
+    Raises:
+        pytest.UsageError: a configuration file above the invocation directory was not used.
+    """
+    if config.inipath is not None or not any_mathif_option(config.option):
+        return
+    found = _configuration_file(config.invocation_params.dir)
+    if found is None:
+        return
+    outside = [
+        arg
+        for arg in map(str, config.invocation_params.args)
+        if not arg.startswith("-") and _outside(Path(arg), found.parent)
+    ]
+    named = ", ".join(outside) or "a path outside it"
+    raise pytest.UsageError(
+        f"pytest did not read {found}, because the command line names {named}, outside "
+        f"{found.parent} (pytest looks for its configuration from every existing path on the "
+        "command line, option values included); write such options as one word, "
+        f"e.g. --model=PATH, or pass -c {found}"
+    )
+
+
+def _configuration_file(directory: Path) -> Path | None:
+    """The pytest configuration file that pytest would find from ``directory``, if any."""
+    for folder in (directory, *directory.parents):
+        for name, section in _CONFIG_FILES:
+            candidate = folder / name
+            if candidate.is_file() and section in _read(candidate):
+                return candidate
+    return None
+
+
+def _outside(path: Path, directory: Path) -> bool:
+    try:
+        return path.exists() and not path.resolve().is_relative_to(directory.resolve())
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""

@@ -38,12 +38,12 @@ def run_summary_lines(report: RunReport) -> list[str]:
     gen = report.generation
     lines: list[str] = []
     if gen:
-        lines += textwrap.wrap(
-            f"model {gen.get('model')} ({gen.get('backend')}, fingerprint "
-            f"{gen.get('fingerprint')}): {gen.get('generated', 0)} responses generated "
-            f"in {gen.get('seconds', 0):.1f} s, {gen.get('reused', 0)} reused from the store",
-            _WIDTH,
-        )
+        lines += [  # the model on a line of its own: a long path is never broken
+            f"model {gen.get('model')}",
+            f"  {gen.get('backend')}, fingerprint {gen.get('fingerprint')}: "
+            f"{gen.get('generated', 0)} responses generated in {gen.get('seconds', 0):.1f} s, "
+            f"{gen.get('reused', 0)} reused",
+        ]
     for suite in report.suites:
         lines += ["", f"suite {suite.name}:"]
         lines += ["  " + line if line else "" for line in _suite_lines(suite)]
