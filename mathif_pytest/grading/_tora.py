@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mathif_pytest.grading._pyeval import Value, evaluate
+from mathif_pytest.grading._strings import string_literal
 
 __all__ = ["Raised", "ToraOps", "ToraSettings", "math_equal"]
 
@@ -65,13 +66,18 @@ def _handle_base(answer: str) -> Answer:
 
 
 def _handle_pi(answer: str, pi: float) -> Answer:
-    r"""Write ``\pi`` as ``*<pi>`` (after a digit) or ``1*<pi>`` and evaluate, if that works."""
+    r"""Write ``\pi`` as ``*<pi>`` (after a digit) or ``1*<pi>`` and evaluate, if that works.
+
+    A string literal evaluates to its content (``"2\pi"`` → ``'2*3.14...'``), a plain string.
+    """
     index = answer.find(_PI)
     while index != -1:
         glue = "*" if index > 0 and answer[index - 1].isdigit() else "1*"
         answer = answer[:index] + f"{glue}{pi}" + answer[index + len(_PI) :]
         index = answer.find(_PI, index + 1)
-    value = evaluate(answer)
+    value: Answer | None = evaluate(answer)
+    if value is None:
+        value = string_literal(answer)  # eval() gives a string literal's value, a str
     return answer if value is None else value
 
 
