@@ -16,7 +16,13 @@ import pytest
 from mathif_pytest.constraints import check_response
 from mathif_pytest.dataset import load_dataset
 from mathif_pytest.grading import AnswerGrade, Grader
-from mathif_pytest.scoring import ScoringConfig, ScoringItem, ScoringPool, score_items
+from mathif_pytest.scoring import (
+    ScoringConfig,
+    ScoringItem,
+    ScoringPool,
+    score_items,
+    split_items,
+)
 
 
 def _items(pairs: list[Any]) -> list[ScoringItem]:
@@ -25,12 +31,10 @@ def _items(pairs: list[Any]) -> list[ScoringItem]:
 
 def _serial_reference(items: list[ScoringItem]) -> list[tuple[Any, ...]]:
     """The scoring before worker processes: checks in this process, the batch grader."""
-    config = ScoringConfig()
-    from mathif_pytest.scoring import split_items
-
-    parts = split_items(items, config)
+    parts = split_items(items, ScoringConfig())
     with Grader() as grader:
-        grades = grader.grade_many([(i.sample.answer, p.answer) for i, p in zip(items, parts)])
+        pairs = [(i.sample.answer, p.answer) for i, p in zip(items, parts, strict=True)]
+        grades = grader.grade_many(pairs)
     return [
         (check_response([c.checker for c in i.sample.constraints], p.answer), g)
         for i, p, g in zip(items, parts, grades, strict=True)
