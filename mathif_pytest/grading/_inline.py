@@ -24,6 +24,7 @@ from mathif_pytest.grading._grades import (
     make_grade,
 )
 from mathif_pytest.grading._match import Extraction, extract
+from mathif_pytest.grading._tora import ToraSettings
 
 __all__ = ["InlineGrader", "Overrun", "deadline"]
 
@@ -62,7 +63,7 @@ class InlineGrader:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._cache: dict[tuple[str, str, bool], Decision] = {}
+        self._cache: dict[tuple[str, str, ToraSettings], Decision] = {}
         self.overran = False
 
     def grade(self, reference: str, text: str) -> Grade:
@@ -81,7 +82,7 @@ class InlineGrader:
 
     def _decision(self, reference: str, extraction: Extraction) -> Decision:
         settings = self.config.tora
-        key = (reference, extraction.answer, settings.include_percentage)
+        key = (reference, extraction.answer, settings)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
