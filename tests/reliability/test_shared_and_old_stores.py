@@ -30,7 +30,7 @@ def test_two_sessions_sharing_a_fresh_store_both_finish(
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for extra in ((), ("-n", "2"), ("-n", "2"), ())
+        for extra in ((), ("-n", "2"))
     ]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     locked = sum("database is locked" in out for out in outputs)
