@@ -16,7 +16,7 @@ from mathif_pytest.grading import Grade, ResponseParts, split_response
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.results import CaseResult
 from mathif_pytest.scoring._pool import ScoringPool
-from mathif_pytest.scoring._worker import Task, WorkerSettings
+from mathif_pytest.scoring._tasks import Task, WorkerSettings
 
 __all__ = ["ScoringConfig", "ScoringItem", "ScoringPool", "score_items", "split_items"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from mathif_pytest.constraints import Verdict
 from mathif_pytest.grading import AnswerGrade, Grade
 from mathif_pytest.grading._grades import make_grade
-from mathif_pytest.scoring._worker import Outcome, Task, WorkerSettings
+from mathif_pytest.scoring._tasks import Outcome, Task, WorkerSettings
 
 __all__ = ["CHUNK", "STARTUP_SECONDS", "ScoringPool"]
 

@@ -15,41 +15,17 @@ import contextlib
 import os
 import signal
 import sys
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from mathif_pytest.constraints import Checker, Verdict, check_response
-from mathif_pytest.grading import Grade
+from mathif_pytest.constraints import Verdict, check_response
 from mathif_pytest.grading._grader import Config
 from mathif_pytest.grading._inline import InlineGrader, Overrun, deadline
-from mathif_pytest.protocol import Deviations
+from mathif_pytest.scoring._tasks import Outcome, Task, WorkerSettings
 
-__all__ = ["Task", "WorkerSettings", "main", "score_task"]
+__all__ = ["main", "score_task"]
 
 #: Address-space cap, so that a pathological answer fails instead of swapping the machine.
 _MEMORY_LIMIT_BYTES = 4 * 1024**3
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerSettings:
-    """What a chunk is scored with (sent with every chunk, so one pool serves every suite)."""
-
-    deviations: Deviations
-    grading_timeout: float
-    check_timeout: float
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    """One response to score: the sample's checkers, the answer segment, the reference."""
-
-    checkers: tuple[Checker, ...]
-    answer: str
-    reference: str
-    constrained: bool
-
-
-Outcome = tuple[tuple[Verdict, ...], Grade]
 
 
 def _bounded_checks(task: Task, seconds: float) -> tuple[Verdict, ...]:
