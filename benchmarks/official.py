@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from _clock import clock
 
 from mathif_pytest.dataset import Sample
 
@@ -30,6 +31,7 @@ class OfficialRun:
     """One run of the official evaluator: wall time (whole process) and per-response results."""
 
     seconds: float
+    cpu: float
     strict: list[bool]
     followed: list[int]
     correct: list[bool]
@@ -72,17 +74,16 @@ def run_official(root: Path, pairs: list[tuple[Sample, str]], work: Path) -> Off
     env = {**os.environ, "NLTK_DATA": str(root / "nltk_data"), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)
     command = [str(root / "bin" / "python"), str(HERE / "_official_run.py"), str(root / "code")]
-    started = time.perf_counter()
-    done = subprocess.run(
-        [*command, str(hypothesis), str(data), str(out)],
-        cwd=root / "code",
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
+    with clock() as timing:
+        done = subprocess.run(
+            [*command, str(hypothesis), str(data), str(out)],
+            cwd=root / "code",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
         raise SystemExit(f"the official evaluator failed:\n{done.stderr[-3000:]}")
     result = json.loads(out.read_text(encoding="utf-8"))
@@ -90,4 +91,4 @@ def run_official(root: Path, pairs: list[tuple[Sample, str]], work: Path) -> Off
         round(share * len(sample.constraints))
         for share, (sample, _) in zip(result["loose"], pairs, strict=True)
     ]
-    return OfficialRun(seconds, result["strict"], followed, result["correct"])
+    return OfficialRun(timing.wall, timing.cpu, result["strict"], followed, result["correct"])
