@@ -13,6 +13,7 @@ path and per quoting, and the first disagreements.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -81,7 +82,12 @@ def main() -> None:
     root = official_dir()
     if root is None:
         raise SystemExit("set MATHIF_OFFICIAL_DIR to a scratch installation (README, Performance)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--references", type=int, default=0, help="use every k-th reference")
+    args = parser.parse_args()
     references = sorted({s.answer for s in load_dataset(DATA).samples})
+    if args.references:
+        references = references[:: max(1, len(references) // args.references)]
     rows = pairs(references)
     with Grader(jobs=2) as grader:
         ours = [g.correct for g in grader.grade_many([(ref, resp) for _, _, resp, ref in rows])]

@@ -35,3 +35,28 @@ def test_capital_words_skips_only_sentences_without_an_upper_case_character() ->
     text = "we're FINE. really fine. But NOT here, OK? ǅ is titlecase. İSTANBUL'S NEWS."
     assert list(capital_words(text)) == capital_words_slow(text)
     assert capital_words("nothing upper here. at all.") == ()
+
+
+@pytest.mark.parametrize(("kind", "count"), [("realistic", 300), ("long", 60)])
+def test_language_detection_fast_path_gives_langdetects_probabilities(
+    corpus: Any, kind: str, count: int
+) -> None:
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    from mathif_pytest.constraints import language
+
+    factory, _ = language._factory()
+
+    def probabilities(cls: Any, text: str) -> Any:
+        detector = cls(factory)
+        detector.append(text)
+        try:
+            return [(found.lang, found.prob) for found in detector.get_probabilities()]
+        except LangDetectException:
+            return None
+
+    answers = [split_response(text).answer for _, text in corpus(kind, count)]
+    fast = [probabilities(language._detector_class(), a) for a in answers]
+    assert fast == [probabilities(Detector, a) for a in answers]
+    assert len({probs[0][0] for probs in fast if probs}) > 1  # not only English
