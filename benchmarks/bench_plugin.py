@@ -4,9 +4,11 @@ run (wall time of whole processes, interleaved, best of --repeat).
 
 Run: .venv/bin/python benchmarks/bench_plugin.py [--repeat 3]
 
-"no bytecode cache" is PYTHONDONTWRITEBYTECODE=1 (this project's CI): pytest then cannot cache
-the assertion-rewritten code of the modules it rewrites (every module of every installed pytest
-plugin's distribution), and re-reads, re-parses, rewrites and compiles them on every start. One
+"bytecode cache" keeps bytecode in a private PYTHONPYCACHEPREFIX (the repository and the venv are
+left alone); "no bytecode cache" is PYTHONDONTWRITEBYTECODE=1 (this project's CI): pytest then
+cannot cache the assertion-rewritten code of the modules it rewrites (every module of every
+installed pytest plugin's distribution), and re-reads, re-parses, rewrites and compiles them on
+every start. One
 extra run with a probe plugin prints where that time goes, per package.
 """
 
@@ -32,9 +34,13 @@ ENTRY = "import sys; from mathif_pytest.cli import main; sys.exit(main())"
 
 
 def _run(command: list[str], cwd: Path, cache: bool) -> tuple[float, str]:
+    """Run; with ``cache``, bytecode (pytest's rewritten modules too) is kept under ``cwd``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    if not cache:
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    if cache:  # a private cache: nothing is written into the repository or the venv
+        env["PYTHONPYCACHEPREFIX"] = str(cwd / "pycache")
+    else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -50,11 +56,19 @@ def _commands(work: Path, replay: Path) -> dict[str, list[str]]:
     pytest += ["--model", str(replay), f"--mathif-data={DATA}", "-q", "-p", "no:cacheprovider"]
     pytest += [f"--mathif-store={work / 'store.sqlite'}", "--mathif-gate=correctness>=0"]
     pytest += [f"--rootdir={work}"]
-    return {"mathif score": score, "pytest": pytest, "pytest -n 2": [*pytest, "-n", "2"]}
+    # The dev venv's hypothesis and anyio plugins import their packages in every session, and pytest
+    # rewrites those too: the last variant shows the overhead without them (a user's venv).
+    alone = [*pytest, "-p", "no:hypothesispytest", "-p", "no:anyio"]
+    return {
+        "mathif score": score,
+        "pytest": pytest,
+        "pytest -n 2": [*pytest, "-n", "2"],
+        "pytest, test plugins off": alone,
+    }
 
 
 def _rewrite_breakdown(pytest: list[str], work: Path) -> str:
-    _, out = _run([*pytest, "-p", "_rewrite_probe"], work, cache=False)
+    _, out = _run([*pytest, "-s", "-p", "_rewrite_probe"], work, cache=False)
     line = next((ln for ln in out.splitlines() if ln.startswith("REWRITE ")), "REWRITE {}")
     table = json.loads(line.removeprefix("REWRITE "))
     total = sum(seconds for _, seconds in table.values())
@@ -82,14 +96,15 @@ def main() -> None:
     best = {key: min(times) for key, times in runs.items()}
     for (name, cache), times in runs.items():
         label = f"{name} ({'bytecode cache' if cache else 'no bytecode cache'})"
-        print(f"  {label:<40} {best[name, cache]:6.2f} s  [{statistics.median(times):.2f} s]")
+        print(f"  {label:<50} {best[name, cache]:6.2f} s  [{statistics.median(times):.2f} s]")
     for cache in (True, False):
         label = "with" if cache else "without"
         overhead = best["pytest", cache] / best["mathif score", cache]
         xdist = best["pytest -n 2", cache] / best["pytest", cache]
+        alone = best["pytest, test plugins off", cache] / best["mathif score", cache]
         print(
-            f"{label} the bytecode cache: pytest / mathif score = {overhead:.2f}x, "
-            f"pytest -n 2 / pytest = {xdist:.2f}x"
+            f"{label} the bytecode cache: pytest / mathif score = {overhead:.2f}x "
+            f"({alone:.2f}x with the test plugins off), pytest -n 2 / pytest = {xdist:.2f}x"
         )
     print(_rewrite_breakdown(commands["pytest"], work))
 
