@@ -56,7 +56,15 @@ def test_language_detection_fast_path_gives_langdetects_probabilities(
         except LangDetectException:
             return None
 
+    def ngrams(cls: Any, text: str) -> Any:
+        detector = cls(factory)
+        detector.append(text)
+        detector.cleaning_text()
+        return detector.text, detector._extract_ngrams()
+
     answers = [split_response(text).answer for _, text in corpus(kind, count)]
-    fast = [probabilities(language._detector_class(), a) for a in answers]
+    fast_class = language._detector_class()
+    assert [ngrams(fast_class, a) for a in answers] == [ngrams(Detector, a) for a in answers]
+    fast = [probabilities(fast_class, a) for a in answers]
     assert fast == [probabilities(Detector, a) for a in answers]
     assert len({probs[0][0] for probs in fast if probs}) > 1  # not only English
