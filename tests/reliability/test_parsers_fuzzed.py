@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +53,13 @@ def _clear(error: MathIFError, path: Path) -> bool:
     return re.match(re.escape(str(path)) + r"(:\d+)?[: ]", str(error)) is not None
 
 
-def _write(text: bytes) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="mathif-fuzz-")) / "file.jsonl"
-    path.write_bytes(text)
-    return path
+@contextmanager
+def _written(text: bytes) -> Iterator[Path]:
+    """``text`` in a file of its own, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="mathif-fuzz-") as folder:
+        path = Path(folder) / "file.jsonl"
+        path.write_bytes(text)
+        yield path
 
 
 def test_the_responses_file_parser_reads_or_names_the_file_and_line(
@@ -69,12 +74,12 @@ def test_the_responses_file_parser_reads_or_names_the_file_and_line(
     def check(lines: list[str], aligned: bool, raw: bytes | None) -> None:
         tried.append(1)
         text = raw if raw is not None else "\n".join(lines).encode("utf-8", "surrogatepass")
-        path = _write(text)
-        try:
-            read_responses(path, dataset, aligned_to="gsm8k_single" if aligned else None)
-        except MathIFError as error:
-            rejected.append(1)
-            assert _clear(error, path), str(error)
+        with _written(text) as path:
+            try:
+                read_responses(path, dataset, aligned_to="gsm8k_single" if aligned else None)
+            except MathIFError as error:
+                rejected.append(1)
+                assert _clear(error, path), str(error)
 
     check()
     record(parser="responses file", inputs=len(tried), clear_errors=len(rejected), other=0)
@@ -98,12 +103,12 @@ def test_the_data_parser_reads_or_names_the_file_and_line(data_dir: Path, record
             if drop and edit:
                 obj.pop(next(iter(edit)))
             lines.append(json.dumps(obj))
-        path = _write("\n".join(lines).encode("utf-8", "surrogatepass"))
-        try:
-            load_dataset(path)
-        except MathIFError as error:
-            rejected.append(1)
-            assert _clear(error, path), str(error)
+        with _written("\n".join(lines).encode("utf-8", "surrogatepass")) as path:
+            try:
+                load_dataset(path)
+            except MathIFError as error:
+                rejected.append(1)
+                assert _clear(error, path), str(error)
 
     check()
     record(parser="data", inputs=len(tried), clear_errors=len(rejected), other=0)
