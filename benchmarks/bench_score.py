@@ -1,87 +1,158 @@
-"""How fast `mathif score` scores responses, against a naive baseline measured in the same run.
+"""How fast `mathif score` scores responses, against baselines measured in the same run.
 
-Run: .venv/bin/python benchmarks/bench_score.py [--responses 4200] [--jobs 2]
+Run: .venv/bin/python benchmarks/bench_score.py [--corpus realistic|long] [--responses N] [--jobs 2]
 
-Naive baseline: what the official evaluator does, in our safe implementation: one response at a
-time, every answer through the whole grading cascade with sympy (no in-process fast path, no
-memoisation, one worker process), then the constraint checks. Ours: `score_items`, which
-grades in batches with memoisation and `--jobs` worker processes. Both score the same responses;
-the script checks that their verdicts are identical.
+Always printed, all on the same responses:
+  * naive: the official path in our safe implementation, one response at a time in this process
+    (every answer through the whole grading cascade with sympy in one worker, no fast path, no
+    memoisation; the constraint checks with nltk's per-call regex timeouts, sentences all
+    tokenized);
+  * ours with --jobs 1 (the serial reference) and with --jobs N: whole `mathif score` processes;
+  * checks: verdicts and grades identical between naive, 1 and N workers, and the capital-word
+    tokens of the fast path identical to nltk's on every answer.
+With MATHIF_OFFICIAL_DIR set (a scratch installation of the official evaluator; README,
+"Performance"), the official `eval_if.py` runs on the same responses, timed as a whole process,
+and its per-response results (all followed, number followed, correct) are compared with ours.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
-from _corpus import DATA, responses
+from _clock import Timing, clock
+from _corpus import CORPORA, DATA, write_jsonl
+from official import official_dir, run_official
 
 from mathif_pytest.constraints import check_response
-from mathif_pytest.dataset import load_dataset
+from mathif_pytest.constraints._text import capital_words, capital_words_slow
+from mathif_pytest.dataset import Sample, load_dataset
 from mathif_pytest.grading import Grader, split_response
-from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items
+
+Pair = tuple[Sample, str]
+Row = tuple[tuple[bool, ...], str]
 
 
-def naive(
-    pairs: list[tuple[object, str]],
-) -> tuple[list[tuple[bool, ...]], list[str], float, float]:
-    follows, grades = [], []
-    checking = grading = 0.0
-    with Grader(jobs=1, cache=False, fast_path=False) as grader:
-        for sample, text in pairs:
-            answer = split_response(text).answer
-            started = time.perf_counter()
-            grade = grader.grade_many([(sample.answer, answer)])[0]  # type: ignore[attr-defined]
-            grading += time.perf_counter() - started
-            started = time.perf_counter()
-            verdicts = check_response([c.checker for c in sample.constraints], answer)  # type: ignore[attr-defined]
-            checking += time.perf_counter() - started
-            follows.append(tuple(v.followed for v in verdicts))
-            grades.append(grade.outcome.value)
-    return follows, grades, grading, checking
+def naive(pairs: list[Pair]) -> tuple[list[Row], Timing]:
+    """One at a time: the naive grader, then the checks with the reference tokenizer."""
+    from mathif_pytest.constraints import case
+
+    rows = []
+    case.capital_words = capital_words_slow  # type: ignore[assignment]  # all sentences, per call
+    try:
+        with clock() as timing, Grader(jobs=1, cache=False, fast_path=False) as grader:
+            for sample, text in pairs:
+                answer = split_response(text).answer
+                grade = grader.grade_many([(sample.answer, answer)])[0]
+                verdicts = check_response([c.checker for c in sample.constraints], answer)
+                rows.append((tuple(v.followed for v in verdicts), grade.outcome.value))
+    finally:
+        case.capital_words = capital_words  # type: ignore[assignment]
+    return rows, timing
+
+
+def ours(responses: Path, jobs: int, work: Path) -> tuple[list[Row], list[dict], Timing]:
+    """A whole `mathif score` process; its results file."""
+    out = work / f"ours-{jobs}.json"
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from mathif_pytest.cli import main; sys.exit(main())",
+    ]
+    command += ["score", "--data", str(DATA)]
+    command += ["--responses", str(responses), "--jobs", str(jobs), "--out", str(out)]
+    with clock() as timing:
+        subprocess.run(command, check=True, capture_output=True)
+    cases = json.loads(out.read_text(encoding="utf-8"))["cases"]
+    return [(tuple(c["follow"]), c["grade"]) for c in cases], cases, timing
+
+
+def tokens_identical(pairs: list[Pair]) -> int:
+    """How many answers' capital-word tokens differ between the fast path and nltk's own."""
+    answers = (split_response(text).answer for _, text in pairs)
+    return sum(list(capital_words(a)) != capital_words_slow(a) for a in answers)
+
+
+def _ratio(name: str, theirs: Timing, ours: Timing) -> str:
+    return (
+        f"{name:<19}: {theirs.wall:6.1f} s wall, {theirs.cpu:6.1f} s CPU -> ours is "
+        f"{theirs.wall / ours.wall:.1f}x faster (wall, same run), "
+        f"{theirs.cpu / ours.cpu:.1f}x less CPU"
+    )
+
+
+def compare_official(pairs: list[Pair], cases: list[dict], timing: Timing, work: Path) -> None:
+    root = official_dir()
+    if root is None:
+        print("official: set MATHIF_OFFICIAL_DIR to run the official evaluator side by side")
+        return
+    run = run_official(root, pairs, work)
+    hard = sum(bool(c["hard"]) != s for c, s in zip(cases, run.strict, strict=True))
+    followed = sum(sum(c["follow"]) != f for c, f in zip(cases, run.followed, strict=True))
+    correct = [
+        i for i, (c, r) in enumerate(zip(cases, run.correct, strict=True)) if c["correct"] != r
+    ]
+    print(_ratio("official", Timing(run.seconds, run.cpu), timing))
+    print(
+        f"  agreement: all-followed differs on {hard}, number followed on {followed}, "
+        f"correct on {len(correct)} of {len(pairs)} responses"
+    )
+    for index in correct[:10]:
+        case = cases[index]
+        print(
+            f"    #{index}: extracted {case['extracted']!r} vs reference {case['reference']!r}: "
+            f"official {run.correct[index]}, ours {case['correct']}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--responses", type=int, default=4200)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="realistic")
+    parser.add_argument("--responses", type=int, default=6000)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of ours (best is kept)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     args = parser.parse_args()
     samples = list(load_dataset(DATA).samples)
-    pairs = responses(samples, args.responses)
-    print(f"{len(pairs)} responses to {len(samples)} MathIF prompts")
-
-    started = time.perf_counter()
-    base_follow, base_grades, base_grading, base_checking = naive(pairs)  # type: ignore[arg-type]
-    base_total = time.perf_counter() - started
-
-    items = [ScoringItem(sample=s, index=0, text=t) for s, t in pairs]
-    started = time.perf_counter()
-    results = score_items(items, ScoringConfig(jobs=args.jobs))
-    ours_total = time.perf_counter() - started
-
-    # the split of our time: constraint checks alone, measured on the same responses
-    started = time.perf_counter()
-    for sample, text in pairs:
-        check_response([c.checker for c in sample.constraints], split_response(text).answer)
-    ours_checking = time.perf_counter() - started
-
-    same = [r.follow for r in results] == base_follow and [
-        r.grade.outcome.value for r in results
-    ] == base_grades
-    print(f"verdicts identical to the naive baseline: {same}")
+    pairs = CORPORA[args.corpus](samples, args.responses, 0)
+    size = sum(len(text) for _, text in pairs) / len(pairs) / 1024
     print(
-        f"naive : {len(pairs) / base_total:8.1f} responses/s ({base_total:.1f} s; grading "
-        f"{base_grading:.1f} s = {base_grading / base_total:.0%}, constraint checks "
-        f"{base_checking:.1f} s)"
+        f"{len(pairs)} {args.corpus} responses ({size:.1f} KB on average) to {len(samples)} "
+        f"MathIF prompts; {os.cpu_count()} cores"
     )
-    print(
-        f"ours  : {len(pairs) / ours_total:8.1f} responses/s ({ours_total:.1f} s; constraint "
-        f"checks ~{ours_checking:.1f} s, grading ~{max(ours_total - ours_checking, 0):.1f} s; "
-        f"jobs={args.jobs})"
-    )
-    print(f"ratio : {base_total / ours_total:.1f}x faster than the naive baseline")
-    if not same:
-        raise SystemExit("verdicts differ: the optimised path changed a decision")
+    work = Path(tempfile.mkdtemp(prefix="mathif-bench-"))
+    responses = work / "responses.jsonl"
+    write_jsonl(pairs, responses)
+
+    runs: dict[int, list[tuple[list[Row], list[dict], Timing]]] = {1: [], args.jobs: []}
+    for _ in range(args.repeat):  # interleaved, so load from elsewhere hits both alike
+        for jobs in runs:
+            runs[jobs].append(ours(responses, jobs, work))
+    serial, parallel = (min(runs[j], key=lambda run: run[2].wall) for j in (1, args.jobs))
+    for jobs, (_, _, timing) in ((1, serial), (args.jobs, parallel)):
+        print(
+            f"ours --jobs {jobs:<6} : {timing.wall:6.1f} s wall, {timing.cpu:6.1f} s CPU "
+            f"({len(pairs) / timing.wall:7.1f} responses/s; best of {args.repeat})"
+        )
+    print(f"--jobs {args.jobs} vs --jobs 1: {serial[2].wall / parallel[2].wall:.2f}x (wall)")
+    cases, ours_time = parallel[1], parallel[2]
+    identical = all(run[0] == serial[0] for results in runs.values() for run in results)
+    checks = {f"1 and {args.jobs} workers give identical results": identical}
+    if not args.no_naive:
+        base, base_time = naive(pairs)
+        print(_ratio("naive", base_time, ours_time))
+        checks["identical to the naive baseline"] = base == serial[0]
+    checks["capital-word tokens identical to nltk's"] = tokens_identical(pairs) == 0
+    for name, ok in checks.items():
+        print(f"check: {name}: {ok}")
+    compare_official(pairs, cases, ours_time, work)
+    if not all(checks.values()):
+        raise SystemExit("a check failed: an optimisation changed a decision")
 
 
 if __name__ == "__main__":

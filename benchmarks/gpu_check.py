@@ -4,7 +4,7 @@ For the day a GPU machine is lent (CUDA torch and transformers installed; vLLM o
 nothing beyond this repository: it builds the tiny test model (and its LoRA adapter) itself, and
 writes a synthetic MathIF-format data set when ``--data`` is not given and ``../shared/mathif``
 is absent. For each model (the tiny one, its adapter, each ``--checkpoint``) it runs
-``pytest suites/smoke.yaml`` with the transformers backend (and vLLM when importable), and a raw
+``pytest --mathif-suite smoke`` with the transformers backend (and vLLM when importable), and a raw
 ``model.generate`` loop on the same prompts with the same sampling, and prints responses/s and
 tokens/s of both; then GPU memory before and after each backend's ``close()``. It stops starting
 new steps once ``--budget`` seconds are spent (default 420: under 8 minutes in all).
@@ -96,12 +96,12 @@ def store_tokens(store: Path) -> tuple[int, int]:
 
 
 def run_suite(model: str, backend: str, work: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """``pytest suites/smoke.yaml`` through one backend; rates from the store it filled."""
+    """``pytest --mathif-suite smoke`` through one backend; rates from the store it filled."""
     store = work / f"{backend}-{Path(model).name}.sqlite"
     results = store.with_suffix(".json")
     command = [
-        sys.executable, "-m", "pytest", "suites/smoke.yaml", "-q", "-p", "no:cacheprovider",
-        "--model", model, "--mathif-backend", backend, f"--mathif-data={settings['data']}",
+        sys.executable, "-m", "pytest", "--mathif-suite=smoke", "-q", "-p", "no:cacheprovider",
+        f"--model={model}", "--mathif-backend", backend, f"--mathif-data={settings['data']}",
         f"--mathif-store={store}", f"--mathif-results={results}",
         f"--mathif-max-tokens={settings['max_tokens']}", "--mathif-gate", "hard_accuracy>=0",
         *settings["engine_args"].get(backend, []),

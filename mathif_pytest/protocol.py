@@ -46,6 +46,10 @@ class Deviations:
         accept_hash_answer: when no ``\\boxed{}`` answer is found, a GSM8K-style ``#### 52`` line
             counts as the final answer (the GSM8K questions ask for that format; officially it is
             graded wrong).
+        elementwise_lists: a comma-separated answer is compared with a comma-separated
+            reference element by element. Officially the commas are dropped first and the joined
+            numbers compared with a relative tolerance of 1e-4, so ``11,19,39,73`` equals
+            ``11,19,37,73``; thousands separators (``1,000``) still join either way.
     """
 
     keyword_whole_words: bool = False
@@ -53,6 +57,7 @@ class Deviations:
     unclosed_thinking_fails: bool = False
     no_percent_leniency: bool = False
     accept_hash_answer: bool = False
+    elementwise_lists: bool = False
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

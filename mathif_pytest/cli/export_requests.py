@@ -79,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
     from mathif_pytest.pytest_plugin.exporter import RequestExporter
 
     exporter = RequestExporter(args.out, args.served_model, args.max_model_len)
-    store = ["--mathif-store", str(args.store)] if args.store else []
-    chosen = [*args.suites, "--model", args.model, "--mathif-backend", "vllm", *store]
+    # One word per path option: pytest looks for its configuration from every existing path on
+    # the command line, and a path outside the project would hide the project's configuration.
+    store = [f"--mathif-store={args.store}"] if args.store else []
+    chosen = [*args.suites, f"--model={args.model}", "--mathif-backend=vllm", *store]
     quiet = ["--collect-only", "-p", "no:terminal", "-p", "no:cacheprovider"]
     status = pytest.main([*chosen, *quiet, *args.pytest_args], plugins=[exporter])
     if exporter.errors:

@@ -16,7 +16,7 @@ from mathif_pytest.protocol import Deviations
 from mathif_pytest.reporting.tables import format_summary
 from mathif_pytest.responses import read_responses
 from mathif_pytest.runfile import build_document, write_json_atomic
-from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items
+from mathif_pytest.scoring import ScoringConfig, ScoringItem, ScoringPool, score_items
 from mathif_pytest.stats import summarize
 
 __all__ = ["add_parser", "run"]
@@ -63,7 +63,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
-        help="grading worker processes (default: all cores)",
+        help="scoring worker processes (default: all cores; 1 is the serial reference, with "
+        "identical results)",
     )
     score.add_argument(
         "--grading-timeout",
@@ -79,6 +80,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``mathif score``; returns 0 (errors are raised as ``MathIFError``)."""
     deviations = Deviations.from_names(args.deviation)
+    with ScoringPool(max(1, args.jobs)) as pool:
+        pool.start()  # the workers load their detectors while the data and responses are read
+        return _score(args, deviations, pool)
+
+
+def _score(args: argparse.Namespace, deviations: Deviations, pool: ScoringPool) -> int:
     data = args.data or ini_data(Path.cwd())
     if data is None:
         raise MathIFError("--data is required here (no pytest configuration sets mathif_data)")
@@ -98,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=max(1, args.jobs),
     )
     started = time.perf_counter()
-    cases = score_items(items, config)
+    cases = score_items(items, config, pool=pool)
     elapsed = time.perf_counter() - started
     prompts = len({c.uid for c in cases})
     print(

@@ -8,12 +8,28 @@ from collections.abc import Callable
 
 __all__ = [
     "capital_words",
+    "capital_words_slow",
     "count_words",
     "literal_or_regex",
     "plural",
     "snippet",
+    "unguard_tokenizers",
     "word_around",
 ]
+
+
+def unguard_tokenizers() -> None:
+    """Run nltk's tokenizer regexes without its per-call timeout, in this process.
+
+    nltk 3.10 sends every regex call through ``nltk.redos``, which runs the ``regex`` engine
+    with a wall-clock timeout: about 60% of the tokenizing time of a long answer (400,000
+    calls). Only the scoring workers call this, where each response's whole check runs under
+    one deadline instead, so untrusted text still cannot hang a run. Tokens are unchanged: same
+    engine, same patterns (``tests/unit/constraints/test_tokenizer_fast_path.py``).
+    """
+    from nltk import redos
+
+    redos.DEFAULT_TIMEOUT = None
 
 
 def count_words(text: str) -> int:
@@ -54,7 +70,7 @@ def _tokenizers() -> tuple[Callable[[str], list[str]], Callable[[str], list[str]
     return split_sentences, split_words
 
 
-def capital_words(text: str) -> list[str]:
+def capital_words_slow(text: str) -> list[str]:
     """The tokens that the official ``capital_word_frequency`` checker counts as all-capital words.
 
     The official checker runs ``nltk.word_tokenize``: punkt sentence splitting with the English
@@ -74,6 +90,8 @@ def capital_words(text: str) -> list[str]:
     are both one capital word). So the counts agree; the differential run against the official
     code with the real ``punkt_tab`` data agreed on every generated case.
 
+    This is the reference implementation; :func:`capital_words` gives the same tokens faster.
+
     Args:
         text: the response.
 
@@ -87,6 +105,28 @@ def capital_words(text: str) -> list[str]:
         for token in split_words(sentence)
         if token.isupper()
     ]
+
+
+@functools.lru_cache(maxsize=4)
+def capital_words(text: str) -> tuple[str, ...]:
+    """The tokens of :func:`capital_words_slow`, tokenizing only the sentences that can have one.
+
+    ``str.isupper()`` needs at least one character that is itself upper case, and every token is
+    a piece of its sentence (the tokenizer only inserts spaces and rewrites quotes as the
+    uncased ```` `` ```` and ``''``), so a sentence without an upper-case character has no
+    capital word: it is split off (which depends on its neighbours) but not tokenized. Remembered
+    for the last few texts, so checks of one response share the work.
+    """
+    if not any(ch.isupper() for ch in text):
+        return ()
+    split_sentences, split_words = _tokenizers()
+    return tuple(
+        token
+        for sentence in split_sentences(text)
+        if any(ch.isupper() for ch in sentence)
+        for token in split_words(sentence)
+        if token.isupper()
+    )
 
 
 @functools.lru_cache(maxsize=256)

@@ -17,9 +17,10 @@ from typing import Protocol
 from mathif_pytest.grading._exact import NotExact, exact_value, float_literal, to_float
 from mathif_pytest.grading._expr import Bin, Bool, Mode, Node, Unparseable, parse
 from mathif_pytest.grading._prm import PrmOps, prm_grade
+from mathif_pytest.grading._strings import string_literal
 from mathif_pytest.grading._tora import Raised, ToraOps, ToraSettings, math_equal
 
-__all__ = ["CheapOps", "Decision", "GradingOps", "NeedsSympy", "decide"]
+__all__ = ["CheapOps", "Decision", "GradingOps", "NeedsSympy", "decide", "numeric_source"]
 
 _PI = "\\pi"
 
@@ -123,12 +124,22 @@ def _bool_equal(left: Parsed, right: Parsed) -> bool:
     return isinstance(other, Fraction) and other.denominator == 1 and other == flag
 
 
+def numeric_source(text: str) -> str:
+    """The string ``N()`` sympifies when ``parse_expr(text)`` gives no sympy value.
+
+    That is ``text`` itself (the parse failed), or the value of a string literal, which
+    ``parse_expr`` evaluates to a Python string (``"236"`` gives ``236``).
+    """
+    value = string_literal(text)
+    return text if value is None else value
+
+
 def _for_numeric(text: str, parsed: Parsed) -> Parsed:
-    """What ``N()`` sees: the parsed value, or ``sympify(text, rational=True)`` if it failed.
+    """What ``N()`` sees: the parsed value, or ``sympify(source, rational=True)`` if it failed.
 
     ``N()`` of a boolean fails, so a boolean counts as a failed parse here.
     """
-    value = _parsed(text, Mode.SYMPIFY) if parsed is None else parsed
+    value = _parsed(numeric_source(text), Mode.SYMPIFY) if parsed is None else parsed
     return None if isinstance(value, bool) else value
 
 

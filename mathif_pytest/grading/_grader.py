@@ -27,7 +27,7 @@ __all__ = ["IN_PROCESS_MAX_CHARS", "Config", "Grader"]
 #: Longer answers skip the in-process fast path and go straight to a worker, under the deadline.
 IN_PROCESS_MAX_CHARS = 2000
 _CACHE_MAX_ENTRIES = 200_000
-_CacheKey = tuple[str, str, bool]
+_CacheKey = tuple[str, str, ToraSettings]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,10 @@ class Config:
 
     @property
     def tora(self) -> ToraSettings:
-        return ToraSettings(include_percentage=not self.deviations.no_percent_leniency)
+        return ToraSettings(
+            include_percentage=not self.deviations.no_percent_leniency,
+            elementwise_lists=self.deviations.elementwise_lists,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ class Grader:
         try:
             hashes = config.deviations.accept_hash_answer
             extraction = extract(text, accept_hash_answer=hashes)
-            key = (reference, extraction.answer, config.tora.include_percentage)
+            key = (reference, extraction.answer, config.tora)
             decision = self._cache.get(key) if self._cache is not None else None
             if decision is None and self.fast_path and _small(reference, extraction):
                 with memo_disabled(self._cache is None):
@@ -199,6 +202,7 @@ class Grader:
             "extracted": job.extraction.answer,
             "include_percentage": config.tora.include_percentage,
             "tolerance": config.tora.tolerance,
+            "elementwise_lists": config.tora.elementwise_lists,
             "memo": self._cache is not None,
         }
         try:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mathif_pytest.grading._decide import Decision
 from mathif_pytest.grading._match import Extraction
+
+if TYPE_CHECKING:
+    from mathif_pytest.grading._decide import Decision
 
 __all__ = ["AnswerGrade", "Grade", "from_decision", "internal_error", "make_grade"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy  # type: ignore[import-untyped]
 
-from mathif_pytest.grading._decide import CheapOps, NeedsSympy
+from mathif_pytest.grading._decide import CheapOps, NeedsSympy, numeric_source
 from mathif_pytest.grading._exact import decimal_exponent_ok
 from mathif_pytest.grading._expr import (
     Bin,
@@ -143,6 +143,11 @@ def _expression(text: str, mode: Mode) -> Any | None:
     return value if isinstance(value, sympy.Expr) else None
 
 
+def _sympified(text: str) -> Any | None:
+    """``N()``'s own parse of a side ``parse_expr`` gave no sympy value (see ``numeric_source``)."""
+    return _expression(numeric_source(text), Mode.SYMPIFY)
+
+
 def _zero_difference(left: Any, right: Any) -> bool:
     try:
         return bool(sympy.simplify(left - right) == 0)
@@ -188,8 +193,8 @@ class SympyOps:
         ref = ref if isinstance(ref, sympy.Expr) else None
         if pred is not None and ref is not None and _zero_difference(pred, ref):
             return True
-        pred_n = _numeric(pred if pred is not None else _expression(prediction, Mode.SYMPIFY))
-        ref_n = _numeric(ref if ref is not None else _expression(reference, Mode.SYMPIFY))
+        pred_n = _numeric(pred if pred is not None else _sympified(prediction))
+        ref_n = _numeric(ref if ref is not None else _sympified(reference))
         if pred_n is None or ref_n is None:
             return False
         return math.isclose(pred_n, ref_n, rel_tol=tolerance)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mathif_pytest.grading._pyeval import Value, evaluate
+from mathif_pytest.grading._strings import string_literal
 
 __all__ = ["Raised", "ToraOps", "ToraSettings", "math_equal"]
 
@@ -31,6 +32,7 @@ _INTERVALS = (
     (re.compile(r"^Interval\.open\((.*)\)$"), "(", ")"),
 )
 _PI = "\\pi"
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(,\d{3})+(\.\d*)?\s*$")
 _MAX_PREDICTION = 1000
 
 Answer = str | Value
@@ -52,6 +54,7 @@ class ToraSettings:
 
     include_percentage: bool = True
     tolerance: float = 1e-4
+    elementwise_lists: bool = False
 
 
 def _handle_base(answer: str) -> Answer:
@@ -65,13 +68,18 @@ def _handle_base(answer: str) -> Answer:
 
 
 def _handle_pi(answer: str, pi: float) -> Answer:
-    r"""Write ``\pi`` as ``*<pi>`` (after a digit) or ``1*<pi>`` and evaluate, if that works."""
+    r"""Write ``\pi`` as ``*<pi>`` (after a digit) or ``1*<pi>`` and evaluate, if that works.
+
+    A string literal evaluates to its content (``"2\pi"`` → ``'2*3.14...'``), a plain string.
+    """
     index = answer.find(_PI)
     while index != -1:
         glue = "*" if index > 0 and answer[index - 1].isdigit() else "1*"
         answer = answer[:index] + f"{glue}{pi}" + answer[index + len(_PI) :]
         index = answer.find(_PI, index + 1)
-    value = evaluate(answer)
+    value: Answer | None = evaluate(answer)
+    if value is None:
+        value = string_literal(answer)  # eval() gives a string literal's value, a str
     return answer if value is None else value
 
 
@@ -95,11 +103,19 @@ def _text(answer: Answer) -> str:
         raise Raised from None
 
 
-def _as_number(answer: Answer) -> float | None:
-    """The official ``is_digit``: ``float()`` after dropping ``{,}`` or all commas."""
+def _as_number(answer: Answer, settings: ToraSettings) -> float | None:
+    """The official ``is_digit``: ``float()`` after dropping ``{,}`` or all commas.
+
+    With the ``elementwise_lists`` deviation, commas are dropped only where they separate
+    thousands, so ``11,19,37,73`` is a list (compared element by element), not ``11193773``.
+    """
     try:
         text = str(answer)
-        return float(text.replace("{,}", "") if "{,}" in text else text.replace(",", ""))
+        if "{,}" in text:
+            text = text.replace("{,}", "")
+        elif settings.elementwise_lists and "," in text and not _THOUSANDS.match(text):
+            return None
+        return float(text.replace(",", ""))
     except ValueError:
         return None
 
@@ -172,7 +188,8 @@ class _Comparer:
                 or prediction.replace(" ", "") == reference.replace(" ", "")
             ):
                 return self.accept("as strings (ignoring case and spaces)")
-        pred_number, ref_number = _as_number(prediction), _as_number(reference)
+        pred_number = _as_number(prediction, self.settings)
+        ref_number = _as_number(reference, self.settings)
         if pred_number is not None and ref_number is not None:
             how = _numbers_close(pred_number, ref_number, self.settings)
             return how is not None and self.accept(how)

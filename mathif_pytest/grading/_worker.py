@@ -52,6 +52,7 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
 
     settings = ToraSettings(
         include_percentage=bool(request["include_percentage"]),
+        elementwise_lists=bool(request.get("elementwise_lists", False)),
         tolerance=float(request["tolerance"]),
     )
     try:

@@ -29,10 +29,14 @@ timing-dependent or unreachable:
 * ``parse_latex`` is never used: it needs ANTLR 4.11, which the official requirements do not
   install (hydra-core pins 4.9), so there it always fails.
 * An internal error of ours is ``UNGRADABLE`` instead of a crash.
+* Answers that are string literals (``"236"``, typical under ``startend:quotation``) are decided
+  as officially, where ``parse_expr``/``eval`` turn them into a Python string that ``N()``
+  then sympifies (so ``"236"`` equals ``236``); the literal is decoded, never evaluated
+  (:mod:`._strings`). An f-string, which the official code would run, stays unparseable.
 
 ``UNGRADABLE`` answers count as not correct, as the official metric would count them. The
-opt-in ``Deviations`` ``accept_hash_answer`` and ``no_percent_leniency`` change grading on
-purpose; all other defaults reproduce the official decisions.
+opt-in ``Deviations`` ``accept_hash_answer``, ``no_percent_leniency`` and ``elementwise_lists``
+change grading on purpose; all other defaults reproduce the official decisions.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,6 @@ from mathif_pytest.backends.resolve import resolve_backend_name
 from mathif_pytest.case import CaseSpec, MathIFCase
 from mathif_pytest.dataset import Dataset, load_dataset
 from mathif_pytest.errors import BackendError, MathIFError
-from mathif_pytest.grading import Grader
 from mathif_pytest.prompts import build_prompt
 from mathif_pytest.protocol import (
     DEFAULT_MAX_TOKENS,
@@ -31,7 +31,13 @@ from mathif_pytest.pytest_plugin.generation import (
 )
 from mathif_pytest.pytest_plugin.options import DEFAULT_DATA, Settings
 from mathif_pytest.results import CaseResult
-from mathif_pytest.scoring import ScoringConfig, ScoringItem, score_items, split_items
+from mathif_pytest.scoring import (
+    ScoringConfig,
+    ScoringItem,
+    ScoringPool,
+    score_items,
+    split_items,
+)
 from mathif_pytest.suite import SAMPLING_KEYS, Suite
 
 __all__ = ["Generated", "MathIFSession", "RunSettings"]
@@ -74,7 +80,9 @@ class MathIFSession:
     rootdir: Path
     suites: dict[str, Suite] = field(default_factory=dict)
     _datasets: dict[tuple[str, Deviations], Dataset] = field(default_factory=dict)
-    _graders: dict[Deviations, Grader] = field(default_factory=dict)
+    _pool: ScoringPool | None = None
+    _specs: list[CaseSpec] = field(default_factory=list)
+    _cases: dict[tuple[str, str, bool], MathIFCase] = field(default_factory=dict)
     _baseline_cases: dict[str, list[CaseResult]] | None = None
 
     def data_location(self, suite: Suite) -> str:
@@ -192,6 +200,8 @@ class MathIFSession:
         """
         if failure_note is not None and failure_note.exists():
             raise BackendError(failure_note.read_text(encoding="utf-8"))
+        self._specs = list(specs)
+        self._scoring_pool().start()  # workers load while the backend generates
         run, plan = self.plan(specs)
         try:
             report = generate_missing(
@@ -208,16 +218,30 @@ class MathIFSession:
         return Generated(plan=plan, report=report, samples=run.samples)
 
     def score(self, spec: CaseSpec, generated: Generated) -> MathIFCase:
-        """Score one case's responses (constraints and answers).
+        """One case's responses, scored (constraints and answers).
+
+        The first call scores every selected case of the session in one batch on the scoring
+        workers (all cores); later calls look their case up.
 
         Raises:
             MathIFError: a response of this case is missing (its generation failed).
         """
+        key = _case_key(spec)
+        if key not in self._cases:
+            batch = [s for s in self._specs if _case_key(s) not in self._cases]
+            self._cases.update(self._score_batch(batch or [spec], generated))
+        if key not in self._cases:  # its responses are missing: say why
+            self._case_inputs(spec, generated)
+            self._cases.update(self._score_batch([spec], generated))
+        return self._cases[key]
+
+    def _case_inputs(
+        self, spec: CaseSpec, generated: Generated
+    ) -> tuple[str, list[ScoringItem], ScoringConfig]:
         prompt = build_prompt(spec.sample, with_constraints=spec.constrained)
         texts, finish, prefilled = self._responses(spec, prompt, generated)
-        deviations = self.deviations(self.suites[spec.suite])
         config = ScoringConfig(
-            deviations=deviations,
+            deviations=self.deviations(self.suites[spec.suite]),
             constrained=spec.constrained,
             grading_timeout=self.settings.grading_timeout,
         )
@@ -225,16 +249,39 @@ class MathIFSession:
             ScoringItem(sample=spec.sample, index=i, text=t, finish_reason=f, thinking_prefilled=p)
             for i, (t, f, p) in enumerate(zip(texts, finish, prefilled, strict=True))
         ]
-        parts = tuple(split_items(items, config))
-        results = score_items(items, config, grader=self._grader(config), parts=parts)
-        return MathIFCase(
-            spec=spec,
-            prompt=prompt,
-            responses=tuple(texts),
-            parts=parts,
-            results=tuple(results),
-            baseline=tuple(self._baseline().get(spec.sample.uid, ())),
-        )
+        return prompt, items, config
+
+    def _score_batch(
+        self, specs: Sequence[CaseSpec], generated: Generated
+    ) -> dict[tuple[str, str, bool], MathIFCase]:
+        """Score cases together, one pool call per scoring configuration; skip incomplete ones."""
+        inputs: dict[tuple[str, str, bool], tuple[str, list[ScoringItem], ScoringConfig]] = {}
+        for spec in specs:
+            try:
+                inputs[_case_key(spec)] = self._case_inputs(spec, generated)
+            except MathIFError:
+                continue  # raised again when this case is looked up
+        by_config: dict[ScoringConfig, list[tuple[str, str, bool]]] = {}
+        for key, (_, _, config) in inputs.items():
+            by_config.setdefault(config, []).append(key)
+        cases: dict[tuple[str, str, bool], MathIFCase] = {}
+        specs_by_key = {_case_key(s): s for s in specs}
+        for config, keys in by_config.items():
+            items = [item for key in keys for item in inputs[key][1]]
+            parts = split_items(items, config)
+            results = iter(score_items(items, config, pool=self._scoring_pool(), parts=parts))
+            split = iter(parts)
+            for key in keys:
+                prompt, own, _ = inputs[key]
+                cases[key] = MathIFCase(
+                    spec=specs_by_key[key],
+                    prompt=prompt,
+                    responses=tuple(item.text for item in own),
+                    parts=tuple(next(split) for _ in own),
+                    results=tuple(next(results) for _ in own),
+                    baseline=tuple(self._baseline().get(key[1], ())),
+                )
+        return cases
 
     def _baseline(self) -> dict[str, list[CaseResult]]:
         """The ``--mathif-baseline`` run's results by uid (read once per process; {} without)."""
@@ -268,18 +315,26 @@ class MathIFSession:
             prefilled.append(generation.thinking_prefilled)
         return texts, finish, prefilled
 
-    def _grader(self, config: ScoringConfig) -> Grader:
-        if config.deviations not in self._graders:
-            self._graders[config.deviations] = Grader(
-                deviations=config.deviations, timeout=config.grading_timeout
-            )
-        return self._graders[config.deviations]
+    def _scoring_pool(self) -> ScoringPool:
+        if self._pool is None:
+            self._pool = ScoringPool(_scoring_jobs())
+        return self._pool
 
     def close(self) -> None:
-        """Shut down grading worker processes."""
-        for grader in self._graders.values():
-            grader.close()
-        self._graders.clear()
+        """Shut down the scoring worker processes."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+def _case_key(spec: CaseSpec) -> tuple[str, str, bool]:
+    return (spec.suite, spec.sample.uid, spec.constrained)
+
+
+def _scoring_jobs() -> int:
+    """Every core, shared among the xdist workers of this run (each scores the selection once)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def _stop_strings(value: Any) -> tuple[str, ...]:

@@ -54,7 +54,7 @@ def test_export_batch_import_and_rescore_give_the_results_of_generating_directly
 
     batch = pytester.path / "batch.json"
     rescore = exported.stdout.splitlines()[-1].removeprefix("then: pytest ").split()
-    assert rescore[-1] == "--mathif-rescore" and "--mathif-backend" in rescore
+    assert rescore[-1] == "--mathif-rescore" and "--mathif-backend=vllm" in rescore
     pytester.runpytest(*rescore, f"--mathif-results={batch}")
     a, b = json.loads(direct.read_text()), json.loads(batch.read_text())
     assert len(b["cases"]) == 15 and b["suites"]["smoke"]["errors"] == []

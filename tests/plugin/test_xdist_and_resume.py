@@ -73,9 +73,7 @@ def test_under_xdist_exactly_one_process_generates(
     )
     calls = _calls(pytester.path)
     assert [c["n"] for c in calls] == [15], calls
-    result.stdout.fnmatch_lines(
-        ["*15 responses generated in*, 0 reused", "*correctness*PASS*"]
-    )
+    result.stdout.fnmatch_lines(["*15 responses generated in*, 0 reused", "*correctness*PASS*"])
     assert result.ret == pytest.ExitCode.OK
 
 

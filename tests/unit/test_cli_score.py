@@ -123,3 +123,18 @@ def test_the_console_script_is_installed() -> None:
 
     scripts = importlib.metadata.entry_points(group="console_scripts")
     assert any(s.name == "mathif" and s.value == "mathif_pytest.cli:main" for s in scripts)
+
+
+def test_score_gives_identical_results_with_one_and_two_workers(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    responses = _responses(tmp_path / "r.jsonl", data_dir)
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"results-{jobs}.json"
+        command = ["score", "--data", str(data_dir), "--responses", str(responses)]
+        assert main([*command, "--out", str(out), "--jobs", jobs]) == 0
+        outs.append(json.loads(out.read_text())["cases"])
+    capsys.readouterr()
+    assert outs[0] == outs[1]
+    assert [case["correct"] for case in outs[0]] == [True] * 20

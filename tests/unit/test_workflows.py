@@ -84,7 +84,7 @@ def test_the_gate_example_installs_runs_the_delta_gate_and_builds_allure() -> No
     gate = next(s for s in steps if s.get("id") == "gate")["run"]
     flags = (
         "pytest suites/full.yaml",
-        '--model "$CHECKPOINT"',
+        '--model="$CHECKPOINT"',
         '--mathif-baseline "$BASELINE"',
         "--mathif-results results.json",
         "--alluredir allure-results",

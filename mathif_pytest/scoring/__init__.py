@@ -1,17 +1,24 @@
-"""Score responses: split off the thinking, check every constraint, grade the final answer."""
+"""Score responses: split off the thinking, check every constraint, grade the final answer.
+
+Scoring runs in worker processes (:class:`ScoringPool`), ``jobs`` of them, on chunks of
+responses; each response's checks and each answer's sympy steps run under a wall-clock bound
+there. Results come back in input order and do not depend on the number of workers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mathif_pytest.constraints import check_response
+from mathif_pytest.constraints import Verdict
 from mathif_pytest.dataset import Sample
-from mathif_pytest.grading import Grade, Grader, ResponseParts, split_response
+from mathif_pytest.grading import Grade, ResponseParts, split_response
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.results import CaseResult
+from mathif_pytest.scoring._pool import ScoringPool
+from mathif_pytest.scoring._tasks import Task, WorkerSettings
 
-__all__ = ["ScoringConfig", "ScoringItem", "score_items", "split_items"]
+__all__ = ["ScoringConfig", "ScoringItem", "ScoringPool", "score_items", "split_items"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,13 +29,21 @@ class ScoringConfig:
         deviations: opt-in fixes of official behaviour (all off reproduces the official scorer).
         constrained: score the constraints (``False`` for "w/o constraints" runs: correctness only).
         grading_timeout: seconds allowed per answer grading; past it the answer is UNGRADABLE.
-        jobs: grading worker processes.
+        jobs: scoring worker processes (when :func:`score_items` makes its own pool).
+        check_timeout: seconds allowed for all the constraint checks of one response; past it
+            the unfinished checks count as not followed (model output is untrusted).
     """
 
     deviations: Deviations = field(default_factory=Deviations)
     constrained: bool = True
     grading_timeout: float = 5.0
     jobs: int = 1
+    check_timeout: float = 10.0
+
+    @property
+    def worker_settings(self) -> WorkerSettings:
+        """What the workers need to know of this configuration."""
+        return WorkerSettings(self.deviations, self.grading_timeout, self.check_timeout)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,7 +76,7 @@ def split_items(items: Sequence[ScoringItem], config: ScoringConfig) -> list[Res
 def score_items(
     items: Sequence[ScoringItem],
     config: ScoringConfig,
-    grader: Grader | None = None,
+    pool: ScoringPool | None = None,
     parts: Sequence[ResponseParts] | None = None,
 ) -> list[CaseResult]:
     """Score responses, in order.
@@ -69,36 +84,42 @@ def score_items(
     Args:
         items: the responses.
         config: scoring settings.
-        grader: a grader to reuse (its worker processes stay up); by default one is made for
-            this call and shut down after it.
+        pool: worker processes to reuse (they stay up); by default a pool of ``config.jobs``
+            workers is made for this call and shut down after it.
         parts: the responses already split by :func:`split_items` (split here otherwise).
 
     Returns:
-        One :class:`CaseResult` per item, in the same order.
+        One :class:`CaseResult` per item, in the same order, whatever the number of workers.
     """
     parts = split_items(items, config) if parts is None else parts
-    pairs = [(item.sample.answer, p.answer) for item, p in zip(items, parts, strict=True)]
-    if grader is None:
-        with _make_grader(config) as own:
-            grades = own.grade_many(pairs)
+    tasks = [
+        Task(
+            checkers=tuple(c.checker for c in item.sample.constraints),
+            answer=p.answer,
+            reference=item.sample.answer,
+            constrained=config.constrained,
+        )
+        for item, p in zip(items, parts, strict=True)
+    ]
+    if pool is None:
+        with ScoringPool(max(1, min(config.jobs, len(tasks)))) as own:
+            outcomes = own.score(tasks, config.worker_settings)
     else:
-        grades = grader.grade_many(pairs)
-    return [_result(item, p, g, config) for item, p, g in zip(items, parts, grades, strict=True)]
-
-
-def _make_grader(config: ScoringConfig) -> Grader:
-    return Grader(deviations=config.deviations, timeout=config.grading_timeout, jobs=config.jobs)
+        outcomes = pool.score(tasks, config.worker_settings)
+    return [
+        _result(item, p, verdicts, grade, config)
+        for item, p, (verdicts, grade) in zip(items, parts, outcomes, strict=True)
+    ]
 
 
 def _result(
-    item: ScoringItem, parts: ResponseParts, grade: Grade, config: ScoringConfig
+    item: ScoringItem,
+    parts: ResponseParts,
+    verdicts: tuple[Verdict, ...],
+    grade: Grade,
+    config: ScoringConfig,
 ) -> CaseResult:
     sample = item.sample
-    verdicts = (
-        check_response([c.checker for c in sample.constraints], parts.answer)
-        if config.constrained
-        else ()
-    )
     return CaseResult(
         uid=sample.uid,
         sample=item.index,
