@@ -325,7 +325,7 @@ class VLLMBackend:
         tags = ThinkTags.of(self._tokenizer)
         pending: dict[str, tuple[_Prepared, int]] = {}
         for index, item in enumerate(prepared):
-            max_tokens = self._max_tokens(len(item.token_ids))
+            max_tokens = self._max_tokens(item.request, len(item.token_ids))
             if max_tokens < 1:
                 yield self._too_long(item)
                 continue
@@ -349,8 +349,8 @@ class VLLMBackend:
             engine.abort_request(list(pending))
             raise
 
-    def _max_tokens(self, prompt_tokens: int) -> int:
-        wanted = self._config.sampling.max_tokens
+    def _max_tokens(self, request: GenerationRequest, prompt_tokens: int) -> int:
+        wanted = request.budget(self._config.sampling)
         limit = self._max_model_len
         return wanted if limit is None else min(wanted, limit - prompt_tokens)
 
@@ -366,6 +366,7 @@ class VLLMBackend:
         self, vllm: Any, request: GenerationRequest, max_tokens: int, tags: ThinkTags
     ) -> Any:
         kwargs = vllm_sampling(self._config.sampling, seed=request.seed, max_tokens=max_tokens)
+        kwargs["stop"] = list(request.stop_strings(self._config.sampling))
         # think tags that are special tokens survive only without skipping (the rest is
         # stripped afterwards); FINAL_ONLY: step() returns a request once, when it is done
         kwargs.update(
@@ -389,7 +390,7 @@ class VLLMBackend:
         max_tokens, seconds = budget
         text = tags.strip(completion.text) if tags.kept else completion.text
         ids = list(completion.token_ids)
-        clamped = max_tokens < self._config.sampling.max_tokens
+        clamped = max_tokens < item.request.budget(self._config.sampling)
         return Generation(
             key=item.request.key,
             text=text,
@@ -400,7 +401,14 @@ class VLLMBackend:
             thinking_prefilled=item.prefilled,
             thinking_tokens=count_thinking(self._tokenizer, ids, text, prefilled=item.prefilled),
             extra={"max_tokens": max_tokens} if clamped else {},
+            stopped_at=_stop_string(completion),
         )
+
+
+def _stop_string(completion: Any) -> str | None:
+    """The stop string that ended a completion (vLLM's ``stop_reason``; a token id is no string)."""
+    reason = getattr(completion, "stop_reason", None)
+    return reason if isinstance(reason, str) else None
 
 
 def _api(module: str) -> Any:

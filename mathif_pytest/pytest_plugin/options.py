@@ -15,6 +15,7 @@ from mathif_pytest.backends.engine_args import merge_engine_args
 from mathif_pytest.batch.shards import Shard, parse_shard
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
+from mathif_pytest.interventions import Intervention, parse_intervention
 from mathif_pytest.protocol import Deviations
 
 __all__ = ["Settings", "add_options", "resolve_settings"]
@@ -136,6 +137,15 @@ def _shard(text: str) -> Shard:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _intervention(text: str) -> Intervention:
+    from mathif_pytest.errors import MathIFError
+
+    try:
+        return parse_intervention(text, "--mathif-intervention")
+    except MathIFError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _deviation(text: str) -> str:
     if text not in Deviations.names():
         raise argparse.ArgumentTypeError(
@@ -244,6 +254,14 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="prompts without constraint text; score correctness only (paper's w/o const.).",
+    )
+    add(
+        "--mathif-intervention",
+        type=_intervention,
+        default=None,
+        metavar="KIND[=N]",
+        help="intervene in the thinking, in stages: repeat_constraints, thinking_budget=TOKENS "
+        "or budget_forcing=N (replaces the suites' intervention:; docs/interventions.md).",
     )
     add(
         "--mathif-gate",
@@ -412,6 +430,7 @@ class Settings:
     min_power_drop: float | None = None
     absolute: str = "point"
     active: bool = False
+    intervention: Intervention | None = None
 
     def gate_policy(self) -> dict[str, Any]:
         """How the gate's tested rows are judged, as :meth:`RunAggregator.finish` reads it."""
@@ -497,6 +516,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         min_power_drop=min_power_drop,
         absolute=opt.mathif_absolute or "point",
         active=_any_mathif_option(opt),
+        intervention=opt.mathif_intervention,
     )
 
 
