@@ -247,13 +247,12 @@ class TransformersBackend:
         budget (each row is cut to its own afterwards).
         """
         request, wanted = batch
-        kwargs: dict[str, Any] = {
-            "generation_config": self._generation_config(transformers, prompt_width, wanted)
-        }
         stop = request.stop_strings(self._config.sampling)
-        if stop:
-            kwargs.update(stop_strings=list(stop), tokenizer=self._tokenizer)
-        return kwargs
+        config = self._generation_config(transformers, prompt_width, wanted)
+        if not stop:
+            return {"generation_config": config}
+        config.stop_strings = list(stop)
+        return {"generation_config": config, "tokenizer": self._tokenizer}
 
     def _generation_config(
         self, transformers: ModuleType, prompt_width: int | None, wanted: int | None
@@ -289,15 +288,18 @@ class TransformersBackend:
         prefilled: bool,
     ) -> Generation:
         prompt_tokens, seconds, budget = sizes
-        stops, row = self._stops, row[:budget]
+        stops, row = self._stops, _unpadded(row[:budget], self._tokenizer.pad_token_id, self._stops)
         end = next((i + 1 for i, token in enumerate(row) if token in stops), None)
         tokens = row if end is None else row[:end]
         text = self._tags.decode(self._tokenizer, tokens)
         text, stopped_at = _cut_at_stop(text, request.stop_strings(self._config.sampling))
+        # a row shorter than its budget without an end token was ended by a stop string (one
+        # that may begin in the prompt, so that the text does not show it)
+        stopped = end is not None or stopped_at is not None or len(tokens) < budget
         return Generation(
             key=request.key,
             text=text,
-            finish_reason="stop" if end is not None or stopped_at is not None else "length",
+            finish_reason="stop" if stopped else "length",
             prompt_tokens=prompt_tokens,
             completion_tokens=len(tokens),
             seconds=seconds,
@@ -306,6 +308,16 @@ class TransformersBackend:
             extra={"max_tokens": budget} if budget < request.budget(self._config.sampling) else {},
             stopped_at=stopped_at,
         )
+
+
+def _unpadded(row: list[int], pad: int | None, stops: set[int]) -> list[int]:
+    """``row`` without the padding ``generate`` appends to a row that stopped before the others."""
+    if pad is None or pad in stops:
+        return row
+    end = len(row)
+    while end and row[end - 1] == pad:
+        end -= 1
+    return row[:end]
 
 
 def _stop_ids(model: Any, tokenizer: Any) -> set[int]:

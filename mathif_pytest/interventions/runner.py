@@ -7,6 +7,8 @@ found in the store are not generated again.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,7 +23,7 @@ from mathif_pytest.interventions.stages import (
 )
 from mathif_pytest.store import ResponseStore, StoreMeta
 
-__all__ = ["StageRunner", "StagedJob"]
+__all__ = ["StageRunner", "StagedJob", "stage_seed"]
 
 #: The store key of a stage: (the response's request, the stage) -> key.
 StageKey = Callable[[GenerationRequest, StageAsk], str]
@@ -88,6 +90,7 @@ class StageRunner:
         return replace(
             request,
             key=self.stage_key(request, ask),
+            seed=stage_seed(request.seed, ask.index),
             prefix=ask.prefix,
             stop=ask.stop,
             max_tokens=ask.max_tokens,
@@ -113,6 +116,19 @@ class StageRunner:
                 self.store.put(request, generation, self.meta)
             results[generation.key] = generation
         return results
+
+
+def stage_seed(seed: int | None, index: int) -> int | None:
+    """A stage's own seed: the response's for the first stage, then one derived per stage.
+
+    The first stage samples exactly as the plain response would (same prompt, same seed), so an
+    intervention and the plain run share their start; later stages get fresh random streams
+    (reusing the seed would replay the first stage's random draws).
+    """
+    if seed is None or index == 0:
+        return seed
+    digest = hashlib.sha256(json.dumps([seed, index]).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def _stage(request: GenerationRequest) -> dict[str, object]:

@@ -46,7 +46,14 @@ class StageAsk:
     def variant(self) -> dict[str, Any]:
         """What keys this stage's response in the store, besides the prompt and sample."""
         stop = None if self.stop is None else list(self.stop)
-        return {"stage": {"prefix": self.prefix, "stop": stop, "max_tokens": self.max_tokens}}
+        return {
+            "stage": {
+                "index": self.index,
+                "prefix": self.prefix,
+                "stop": stop,
+                "max_tokens": self.max_tokens,
+            }
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
