@@ -10,6 +10,7 @@ from mathif_pytest.analyses.constraint_cost import (
     ConstraintCost,
     CostRow,
     constraint_cost,
+    headline_cases,
     newcombe_paired_interval,
 )
 from mathif_pytest.analyses.error_sets import ErrorSet, ErrorSets, error_sets
@@ -34,6 +35,7 @@ __all__ = [
     "LengthBins",
     "constraint_cost",
     "error_sets",
+    "headline_cases",
     "length_bins",
     "newcombe_paired_interval",
     "quantile_edges",

@@ -22,7 +22,13 @@ from mathif_pytest.compare.exact import PairedTest, mcnemar_test, sign_flip_test
 from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import Z_95, wilson_interval
 
-__all__ = ["ConstraintCost", "CostRow", "constraint_cost", "newcombe_paired_interval"]
+__all__ = [
+    "ConstraintCost",
+    "CostRow",
+    "constraint_cost",
+    "headline_cases",
+    "newcombe_paired_interval",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +124,18 @@ class _Pair:
     without: Fraction
     with_: Fraction
     binary: bool
+
+
+def headline_cases(cases: Sequence[CaseResult]) -> list[CaseResult]:
+    """The responses a run's headline metrics (and gate, and comparisons) are computed on.
+
+    All of them, except when prompts were asked both with and without their constraints
+    (``constraints: both``): then the constrained ones (the paper's "correctness" is with
+    constraints); the others enter the constraint cost only.
+    """
+    asked = {(c.uid, c.constrained) for c in cases}
+    both = any((uid, not constrained) in asked for uid, constrained in asked)
+    return [c for c in cases if c.constrained] if both else list(cases)
 
 
 def constraint_cost(results: Iterable[CaseResult]) -> ConstraintCost | None:

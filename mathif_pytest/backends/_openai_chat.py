@@ -119,7 +119,11 @@ class ChatReply:
     def generation(
         self, key: str, seconds: float | None = None, extra: Mapping[str, Any] | None = None
     ) -> Generation:
-        """This reply as the :class:`Generation` of the request ``key``."""
+        """This reply as the :class:`Generation` of the request ``key``.
+
+        Its token counts are the server's (``extra["counted_by"] = "server"``), also when it
+        reaches the store through a batch file.
+        """
         return Generation(
             key=key,
             text=self.text(),
@@ -128,7 +132,7 @@ class ChatReply:
             completion_tokens=self.completion_tokens,
             seconds=seconds,
             thinking_tokens=self.reasoning_tokens,
-            extra=dict(extra or {}),
+            extra={**(extra or {}), "counted_by": "server"},
             stopped_at=self.stop_reason,
         )
 

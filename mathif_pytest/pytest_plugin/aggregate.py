@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mathif_pytest.analyses import ConstraintCost, constraint_cost
+from mathif_pytest.analyses import ConstraintCost, constraint_cost, headline_cases
 from mathif_pytest.gate import (
     GateReport,
     GateRow,
@@ -22,7 +22,7 @@ from mathif_pytest.stats import Summary, summarize
 if TYPE_CHECKING:
     from mathif_pytest.compare import ComparisonReport, GateOptions
 
-__all__ = ["RunAggregator", "RunReport", "SuiteReport", "headline_cases"]
+__all__ = ["RunAggregator", "RunReport", "SuiteReport"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,7 +32,8 @@ class SuiteReport:
     Attributes:
         name: the suite's name.
         summary: metrics over the suite's cases, quarantined ones excluded (in a suite that
-            asks its prompts both ways: over the constrained ones, see :func:`headline_cases`).
+            asks its prompts both ways: over the constrained ones, see
+            :func:`~mathif_pytest.analyses.headline_cases`).
         gate: every threshold's verdict.
         cases: every scored response, quarantined ones included.
         quarantined: uids that ran but that the gate ignored.
@@ -160,18 +161,6 @@ class RunAggregator:
         return RunReport(
             suites=reports, outcome=outcome, exit_status=status, generation=dict(self.generation)
         )
-
-
-def headline_cases(cases: Sequence[CaseResult]) -> list[CaseResult]:
-    """The responses a suite's metrics, gate and comparison are computed on.
-
-    All of them, except in a suite that asks prompts both with and without their constraints
-    (``constraints: both``): there the constrained ones (the paper's "correctness" is with
-    constraints); the others enter the constraint cost only.
-    """
-    asked = {(c.uid, c.constrained) for c in cases}
-    both = any((uid, not constrained) in asked for uid, constrained in asked)
-    return [c for c in cases if c.constrained] if both else list(cases)
 
 
 def _suite_report(

@@ -267,7 +267,7 @@ class MathIFSession:
             constrained=spec.constrained,
             grading_timeout=self.settings.grading_timeout,
         )
-        source = _LENGTH_SOURCES.get(generated.plan.backend, "backend")
+        default_source = _LENGTH_SOURCES.get(generated.plan.backend, "backend")
         items = [
             ScoringItem(
                 sample=spec.sample,
@@ -276,7 +276,9 @@ class MathIFSession:
                 finish_reason=g.finish_reason,
                 thinking_prefilled=g.thinking_prefilled,
                 token_counts=TokenCounts(
-                    thinking=g.thinking_tokens, completion=g.completion_tokens, source=source
+                    thinking=g.thinking_tokens,
+                    completion=g.completion_tokens,
+                    source=str(g.extra.get("counted_by", default_source)),
                 ),
                 intervention=g.extra.get("intervention"),
             )

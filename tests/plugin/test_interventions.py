@@ -13,7 +13,7 @@ UIDS = "select:\n  uids: [gsm8k_double-0, aime_single-3, math500_triple-2]\n"
 
 
 def _run(pytester: pytest.Pytester, model: Path, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(
+    return pytester.runpytest_subprocess(
         "--model",
         str(model),
         "--mathif-backend=transformers",
