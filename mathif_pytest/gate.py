@@ -145,11 +145,15 @@ def _check_range(text: str, value: float, relative: bool, *, written_as_percent:
     if low <= value <= 1.0:
         return
     written = f"{100 * value:g}%" if written_as_percent else f"{value:g}"
+    if relative and text.strip().startswith("constraint_cost"):
+        raise GateSpecError(
+            f"{text!r}: a constraint cost is a difference of rates between -1 and 1 (got "
+            f"{written}); write e.g. constraint_cost.correctness<=0.10 or <=10%"
+        )
     if relative:
         raise GateSpecError(
-            f"{text!r}: a delta or a constraint cost is a difference of rates between -1 and 1 "
-            f"(got {written}); write e.g. delta.hard_accuracy>=-0.02 or "
-            "constraint_cost.correctness<=10%"
+            f"{text!r}: a delta is a difference of rates between -1 and 1 (got {written}); "
+            "write e.g. delta.hard_accuracy>=-0.02 or delta.hard_accuracy>=-2%"
         )
     hint = (
         f"; did you mean {value / 100:g} ({value:g}%)?"

@@ -16,11 +16,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mathif_pytest.compare.exact import PairedTest, mcnemar_test, sign_flip_test
 from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import Z_95, wilson_interval
+
+if TYPE_CHECKING:
+    from mathif_pytest.compare.exact import PairedTest
 
 __all__ = [
     "ConstraintCost",
@@ -181,6 +183,9 @@ def _cost_row(pairs: Sequence[_Pair]) -> CostRow:
     n = len(pairs)
     without = float(sum(p.without for p in pairs)) / n
     with_ = float(sum(p.with_ for p in pairs)) / n
+    # the compare package (its paired tests) is imported only when a cost is computed
+    from mathif_pytest.compare.exact import mcnemar_test, sign_flip_test
+
     worse = sum(p.without > p.with_ for p in pairs)
     better = sum(p.with_ > p.without for p in pairs)
     if all(p.binary for p in pairs):

@@ -59,10 +59,13 @@ def length_lines(bins: LengthBins) -> list[str]:
     metric = "HAcc" if any(b.hard_accuracy is not None for b in bins.bins) else "Correct"
     cells = " ".join(_percent(b.hard_accuracy or b.correctness) for b in bins.bins)
     lines = [f"by thinking length ({len(bins.bins)} quantile bins, tokens: {sources}): {edges}"]
-    tail = f"  {metric} % per bin: {cells}"
+    tail = f"{metric} % per bin: {cells}"
     if bins.hard is not None:
         tail += f"; Spearman rho(length, HAcc) {_rho(bins.hard)}"
-    return [*textwrap.wrap(lines[0], _WIDTH, subsequent_indent="  "), tail]
+    return [
+        *textwrap.wrap(lines[0], _WIDTH, subsequent_indent="  "),
+        *textwrap.wrap(tail, _WIDTH, initial_indent="  ", subsequent_indent="  "),
+    ]
 
 
 def error_set_line(sets: ErrorSets) -> list[str]:

@@ -264,7 +264,8 @@ def failed_samples_lines(
     order = sorted(uids.items(), key=lambda i: (not i[0].startswith("regressed"), -len(i[1]), i[0]))
     for reason, names in order:
         head = f"  {reason:<{width}} {len(names):>4}  "
-        lines.append(head + _fit(names, _WIDTH - len(head)))
+        # a sample asked with and without its constraints may fail both ways: named once
+        lines.append(head + _fit(list(dict.fromkeys(names)), _WIDTH - len(head)))
     return [*lines, ""]
 
 

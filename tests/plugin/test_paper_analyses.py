@@ -244,3 +244,15 @@ def test_a_constraint_cost_gate_without_both_variants_is_a_usage_error(
     result = _run(pytester, toy)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*constraint_cost.correctness*set `constraints: both`*"])
+
+
+def test_the_allure_results_carry_a_chart_per_analysis(
+    pytester: pytest.Pytester, toy: Path
+) -> None:
+    pytest.importorskip("allure_pytest")
+    results = pytester.path / "allure-results"
+    _run(pytester, toy, f"--alluredir={results}")
+    found = [json.loads(p.read_text()) for p in results.glob("*-globals.json")]
+    charts = {a["name"]: a for g in found for a in g["attachments"] if a["type"] == "image/png"}
+    for name in ("obedience vs thinking length", "error sets", "constraint cost"):
+        assert (results / charts[name]["source"]).read_bytes()[:4] == b"\x89PNG"
