@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,3 +114,21 @@ def test_a_misspelt_intervention_on_the_command_line_is_a_usage_error(
     result = pytester.runpytest("--mathif-intervention=thinking_budgt=5")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*did you mean 'thinking_budget'?*"])
+
+
+def test_an_intervention_cannot_be_exported_to_a_batch_file(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    suite("budget", UIDS + "intervention:\n  budget_forcing: 2\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "mathif_pytest.cli", "export-requests", "budget.yaml"]
+    result = subprocess.run(
+        [*command, "--model", "org/model", "--store", str(pytester.path / "s.sqlite")],
+        cwd=pytester.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "intervention budget_forcing=2 generates in stages" in result.stderr
