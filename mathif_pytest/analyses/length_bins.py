@@ -26,6 +26,7 @@ __all__ = [
     "Correlation",
     "LengthBin",
     "LengthBins",
+    "format_edge",
     "length_bins",
     "quantile_edges",
     "spearman",
@@ -105,6 +106,11 @@ class LengthBins:
             },
             "length_sources": dict(self.sources),
         }
+
+
+def format_edge(edge: float) -> str:
+    """A bin edge for display: one decimal, none for whole numbers (``81.7``, ``430``)."""
+    return f"{edge:.1f}".removesuffix(".0")
 
 
 def length_bins(results: Iterable[CaseResult], bins: int = DEFAULT_BINS) -> LengthBins | None:

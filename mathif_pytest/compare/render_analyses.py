@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mathif_pytest.analyses import Correlation
+from mathif_pytest.analyses import Correlation, format_edge
 from mathif_pytest.compare.sweep import Sweep
 from mathif_pytest.compare.table import Table
 from mathif_pytest.stats import Rate
@@ -142,7 +142,7 @@ def _lengths(sweep: Sweep) -> Table:
             (
                 c.label,
                 ", ".join(sorted(bins.sources)),
-                " | ".join(f"{e:g}" for e in bins.edges),
+                " | ".join(format_edge(e) for e in bins.edges),
                 " ".join("-" if r is None else f"{100 * r.value:.0f}" for r in rates),
                 _rho(bins.hard),
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from mathif_pytest.analyses import ConstraintCost, ErrorSets, LengthBins
+from mathif_pytest.analyses import ConstraintCost, ErrorSets, LengthBins, format_edge
 from mathif_pytest.analyses.length_bins import Correlation
 from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import Rate, Summary
@@ -53,18 +53,18 @@ def cost_lines(cost: ConstraintCost) -> list[str]:
 
 
 def length_lines(bins: LengthBins) -> list[str]:
-    """The bin edges, then HAcc (or correctness) per bin and the rank correlation."""
+    """The bins and how the lengths were counted, their edges, then HAcc per bin and rho."""
     sources = ", ".join(f"{k} {v}" for k, v in bins.sources.items())
-    edges = " | ".join(f"{edge:g}" for edge in bins.edges)
+    edges = " | ".join(format_edge(edge) for edge in bins.edges)
     metric = "HAcc" if any(b.hard_accuracy is not None for b in bins.bins) else "Correct"
     cells = " ".join(_percent(b.hard_accuracy or b.correctness) for b in bins.bins)
-    lines = [f"by thinking length ({len(bins.bins)} quantile bins, tokens: {sources}): {edges}"]
     tail = f"{metric} % per bin: {cells}"
     if bins.hard is not None:
         tail += f"; Spearman rho(length, HAcc) {_rho(bins.hard)}"
     return [
-        *textwrap.wrap(lines[0], _WIDTH, subsequent_indent="  "),
-        *textwrap.wrap(tail, _WIDTH, initial_indent="  ", subsequent_indent="  "),
+        f"by thinking length ({len(bins.bins)} quantile bins; token counts: {sources})",
+        *textwrap.wrap(f"edges: {edges}", _WIDTH, initial_indent="  ", subsequent_indent="    "),
+        *textwrap.wrap(tail, _WIDTH, initial_indent="  ", subsequent_indent="    "),
     ]
 
 

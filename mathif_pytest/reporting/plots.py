@@ -6,7 +6,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from mathif_pytest.analyses import ConstraintCost, ErrorSets, LengthBins
+from mathif_pytest.analyses import ConstraintCost, ErrorSets, LengthBins, format_edge
 from mathif_pytest.stats import GroupStats, Rate, Summary
 
 __all__ = [
@@ -52,7 +52,7 @@ def summary_charts(summary: Summary, cost: ConstraintCost | None = None) -> dict
 
 def length_chart(bins: LengthBins) -> bytes:
     """HAcc, SAcc and correctness per quantile bin of thinking tokens, with 95% intervals."""
-    labels = [f"{b.low:g}-{b.high:g}\n(n={b.responses})" for b in bins.bins]
+    labels = [f"{format_edge(b.low)}-{format_edge(b.high)}\n(n={b.responses})" for b in bins.bins]
     figure = _figure(width=max(6.0, 1.2 * len(labels) + 2.0), height=4.0)
     axes = figure.add_subplot()
     for offset, ((metric, label), color) in enumerate(zip(_METRICS, _COLORS, strict=True)):
