@@ -16,6 +16,7 @@ from typing import Any
 
 import fake_vllm
 import pytest
+from _vllm_stand_in import serving
 from fake_vllm import FakeVLLM
 
 from mathif_pytest.backends import BackendConfig, Generation, GenerationRequest, SamplingSettings
@@ -222,3 +223,35 @@ def test_the_openai_body_carries_a_stages_own_stop_strings_and_reads_the_stop_re
 
 def test_a_generation_without_a_stop_string_reports_none() -> None:
     assert Generation(key="k", text="").stopped_at is None
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+def test_a_served_model_runs_budget_forcing_through_continued_assistant_turns(
+    samples: list[Sample], tmp_path: Path, stream: bool
+) -> None:
+    # The stand-in thinks "<think> words </think>", honours stop strings and reports stop_reason.
+    forcing = Intervention(kind="budget_forcing", value=1)
+    sampling = dataclasses.replace(SAMPLING, max_tokens=400)
+    with serving() as server:
+        plan = GenerationPlan(
+            backend="openai",
+            model=server.url,
+            fingerprint="stand-in",
+            sampling=sampling,
+            requests=(),
+            intervention=forcing,
+        )
+        plan = plan_requests([(s, True) for s in samples[:2]], samples=1, plan=plan)
+        options = {"stream": stream}
+        config = BackendConfig(name="openai", model=server.url, sampling=sampling, options=options)
+        report = generate_missing(plan, tmp_path / "s.sqlite", lambda: make_backend(config))
+    assert not report.errors
+    for request in plan.requests:
+        final = report.generations[request.key]
+        record = final.extra["intervention"]
+        assert [s["stopped_at"] for s in record["stages"]] == ["</think>", "</think>", None]
+        assert [i["text"] for i in record["inserted"]] == ["Wait", "</think>"]
+        first, second, _ = record["stages"]
+        assert final.text[first["end"] : second["start"]] == "Wait"
+        assert final.text.endswith("}.") and "\\boxed{" in final.text
+        assert record["stages"][1]["max_tokens"] == 400 - first["tokens"]
