@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from _factories import case
@@ -93,3 +94,29 @@ def test_the_tokenizer_free_count_counts_words_and_other_visible_characters(
     text: str, count: int
 ) -> None:
     assert approximate_tokens(text) == count
+
+
+def test_mathif_score_reads_the_lines_of_the_prompt_variant_it_scores(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    import json
+
+    from mathif_pytest.dataset import load_dataset
+    from mathif_pytest.responses import read_responses
+
+    dataset = load_dataset(data_dir)
+    path = tmp_path / "both.jsonl"
+    lines = [
+        {"uid": "aime_single-0", "constrained": True, "response": "with"},
+        {"uid": "aime_single-0", "constrained": False, "response": "without"},
+        {"uid": "aime_single-1", "response": "either"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with_ = read_responses(path, dataset, constrained=True)
+    without = read_responses(path, dataset, constrained=False)
+    assert [(r.uid, r.sample, r.text) for r in with_] == [
+        ("aime_single-0", 0, "with"),
+        ("aime_single-1", 0, "either"),
+    ]
+    assert [r.text for r in without] == ["without", "either"]
+    assert len(read_responses(path, dataset)) == 3  # unfiltered: as before
