@@ -104,10 +104,13 @@ def thinking(rng: random.Random, source: str) -> str:
     return " ".join(rng.choice(THOUGHTS) for _ in range(rng.randint(2, longest)))
 
 
-def answer_text(sample: Sample, rng: random.Random, final: str) -> str:
-    """The part after </think>: explanation, final answer, and attempts at the constraints."""
+def answer_text(sample: Sample, rng: random.Random, final: str, scale: float = 1.0) -> str:
+    """The part after </think>: explanation, final answer, and attempts at the constraints.
+
+    ``scale`` multiplies the chance of trying each constraint.
+    """
     follow = {
-        c.id: rng.random() < FOLLOW[c.id] * (1.0 - 0.12 * (len(sample.constraints) - 1))
+        c.id: rng.random() < scale * FOLLOW[c.id] * (1.0 - 0.12 * (len(sample.constraints) - 1))
         for c in sample.constraints
     }
     checkers = {type(c.checker): (c.checker, follow[c.id]) for c in sample.constraints}

@@ -7,13 +7,17 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate_evidence import RowTest
 from mathif_pytest.stats import METRICS, Rate, Summary
 
+if TYPE_CHECKING:
+    from mathif_pytest.analyses import ConstraintCost
+
 __all__ = [
+    "COST_METRICS",
     "DELTA_METRICS",
     "DELTA_PREFIX",
     "GateReport",
@@ -21,6 +25,7 @@ __all__ = [
     "RunOutcome",
     "Threshold",
     "decide_exit_status",
+    "evaluate_constraint_cost",
     "evaluate_gate",
     "parse_threshold",
 ]
@@ -36,13 +41,19 @@ _EXPRESSION = re.compile(
     r"(?P<op>>=|<=|>|<)\s*(?P<value>-?[0-9]*\.?[0-9]+)\s*(?P<percent>%?)\s*$"
 )
 _FORM = (
-    "METRIC[GROUP]>=VALUE, e.g. hard_accuracy>=0.40, correctness[aime]>=20% "
-    "or delta.hard_accuracy>=-0.02"
+    "METRIC[GROUP]>=VALUE, e.g. hard_accuracy>=0.40, correctness[aime]>=20%, "
+    "delta.hard_accuracy>=-0.02 or constraint_cost.correctness<=0.10"
 )
+#: ``constraint_cost[aime].correctness`` is written ``constraint_cost.correctness[aime]``.
+_COST_GROUP_FIRST = re.compile(r"^\s*constraint_cost\s*\[([^\]]+)\]\s*\.\s*([a-z_]+)")
 #: A metric written ``delta.<metric>`` is a change against a baseline run (candidate - baseline).
 DELTA_PREFIX = "delta."
 #: The metrics a delta threshold may name (``compliance`` is a per-instance rate, not paired).
 DELTA_METRICS = ("hard_accuracy", "soft_accuracy", "correctness")
+#: The constraint cost (a ``constraints: both`` suite): ``constraint_cost.correctness`` is the
+#: drop ``without - with`` in correctness, ``constraint_cost.relative_correctness`` that drop
+#: over the correctness without constraints; ``constraint_cost`` alone means the first.
+COST_METRICS = ("constraint_cost.correctness", "constraint_cost.relative_correctness")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +77,16 @@ class Threshold:
     value: float
     text: str
     relative_to_baseline: bool = False
+
+    @property
+    def constraint_cost(self) -> bool:
+        """A ``constraint_cost.*`` threshold: judged on the paired with/without correctness."""
+        return self.metric in COST_METRICS
+
+    @property
+    def in_points(self) -> bool:
+        """Its value is a difference of rates (a delta or the absolute constraint cost)."""
+        return self.relative_to_baseline or self.metric == COST_METRICS[0]
 
     @property
     def label(self) -> str:
@@ -92,19 +113,22 @@ def parse_threshold(text: str) -> Threshold:
         GateSpecError: not of that form, an unknown metric (with a did-you-mean), or a bound
             outside its range (with the fraction and the percentage the user may have meant).
     """
-    match = _EXPRESSION.match(text)
+    match = _EXPRESSION.match(_COST_GROUP_FIRST.sub(r"constraint_cost.\2[\1]", text))
     if not match:
         raise GateSpecError(f"{text!r} is not a gate expression; use {_FORM}")
     written = match["metric"]
+    if written == "constraint_cost":
+        written = COST_METRICS[0]
     relative = written.startswith(DELTA_PREFIX)
     metric = written[len(DELTA_PREFIX) :] if relative else written
-    if metric not in (DELTA_METRICS if relative else METRICS):
-        known = [*METRICS, *(DELTA_PREFIX + m for m in DELTA_METRICS)]
+    if metric not in (DELTA_METRICS if relative else (*METRICS, *COST_METRICS)):
+        known = [*METRICS, *(DELTA_PREFIX + m for m in DELTA_METRICS), *COST_METRICS]
         close = difflib.get_close_matches(written, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
         raise GateSpecError(f"{text!r}: unknown metric {written!r}{hint}")
     value = float(match["value"]) / (100 if match["percent"] else 1)
-    _check_range(text, value, relative, written_as_percent=bool(match["percent"]))
+    signed = relative or metric in COST_METRICS
+    _check_range(text, value, signed, written_as_percent=bool(match["percent"]))
     return Threshold(
         metric=metric,
         group=match["group"],
@@ -121,6 +145,11 @@ def _check_range(text: str, value: float, relative: bool, *, written_as_percent:
     if low <= value <= 1.0:
         return
     written = f"{100 * value:g}%" if written_as_percent else f"{value:g}"
+    if relative and text.strip().startswith("constraint_cost"):
+        raise GateSpecError(
+            f"{text!r}: a constraint cost is a difference of rates between -1 and 1 (got "
+            f"{written}); write e.g. constraint_cost.correctness<=0.10 or <=10%"
+        )
     if relative:
         raise GateSpecError(
             f"{text!r}: a delta is a difference of rates between -1 and 1 (got {written}); "
@@ -190,7 +219,49 @@ def evaluate_gate(summary: Summary, thresholds: Sequence[Threshold]) -> GateRepo
     return GateReport(rows=tuple(_evaluate(summary, t) for t in thresholds))
 
 
+def evaluate_constraint_cost(
+    cost: ConstraintCost | None, thresholds: Sequence[Threshold]
+) -> GateReport:
+    """Judge ``constraint_cost.*`` thresholds on a suite's paired constraint cost.
+
+    The observed value is the drop ``without - with`` (or that drop over the correctness
+    without constraints), with its 95% interval; the verdict compares the point estimate. No
+    paired prompts (a suite without ``constraints: both``), or no prompt of the group, FAILS.
+    """
+    return GateReport(rows=tuple(_cost_row(cost, t) for t in thresholds))
+
+
+def _cost_row(cost: ConstraintCost | None, threshold: Threshold) -> GateRow:
+    row = None if cost is None else cost.group(threshold.group)
+    if row is None:
+        reason = (
+            "no prompt was asked both with and without its constraints (constraints: both)"
+            if cost is None
+            else f"no paired prompts in group {threshold.group!r}"
+        )
+        return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
+    value, low, high = row.drop, row.low, row.high
+    if threshold.metric != COST_METRICS[0]:
+        if row.relative_drop is None:
+            reason = "no answer was correct without constraints: the relative drop is undefined"
+            return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
+        base = row.without_constraints
+        value, low, high = row.relative_drop, low / base, high / base
+    rate = Rate(successes=value * row.prompts, n=row.prompts, low=low, high=high)
+    passed = threshold.holds(value)
+    verdict = "satisfies" if passed else "violates"
+    reason = (
+        f"{value:+.4f} {verdict} {threshold.op} {threshold.value:g} (correctness "
+        f"{row.without_constraints:.4f} without, {row.with_constraints:.4f} with constraints; "
+        f"exact paired p={row.test.p_two_sided:.3g})"
+    )
+    return GateRow(threshold=threshold, rate=rate, passed=passed, reason=reason)
+
+
 def _evaluate(summary: Summary, threshold: Threshold) -> GateRow:
+    if threshold.constraint_cost:
+        reason = f"{threshold.label} is judged on the suite's constraint cost, not its summary"
+        return GateRow(threshold=threshold, rate=None, passed=False, reason=reason)
     if threshold.relative_to_baseline:
         reason = (
             f"{threshold.label} compares with a baseline run; pass --mathif-baseline RESULTS.json"

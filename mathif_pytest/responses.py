@@ -35,7 +35,11 @@ class ResponseRecord:
 
 
 def read_responses(
-    path: str | Path, dataset: Dataset, *, aligned_to: str | None = None
+    path: str | Path,
+    dataset: Dataset,
+    *,
+    aligned_to: str | None = None,
+    constrained: bool | None = None,
 ) -> list[ResponseRecord]:
     """Read a responses file and check it against the dataset.
 
@@ -46,6 +50,10 @@ def read_responses(
     * with ``aligned_to=FILE_STEM``: the official ``{"output": [text, ...]}`` lines (``response``
       or ``responses`` also accepted), line *i* answering row *i* of that data file. Every entry of
       the list is one sample (the official scorer reads only the first; its runs have one).
+
+    With ``constrained`` given, a ``uid`` line marked ``"constrained": true`` or ``false`` (a file
+    that answers both prompts of a sample, as the replay backend reads it) is kept only when it
+    answers that prompt; unmarked lines are always kept.
 
     Raises:
         ResponsesError: a malformed line, an unknown uid (with a did-you-mean), a missing text, or
@@ -61,7 +69,17 @@ def read_responses(
         raise ResponsesError(str(exc)) from None
     if aligned_to is not None:
         return _aligned(path, lines, dataset, aligned_to)
+    if constrained is not None:
+        lines = [(n, obj) for n, obj in lines if _answers(obj, constrained, f"{path}:{n}")]
     return _by_uid(path, lines, dataset)
+
+
+def _answers(obj: Any, constrained: bool, where: str) -> bool:
+    """Whether a line answers the prompt with (``True``) or without its constraints."""
+    marked = obj.get("constrained") if isinstance(obj, Mapping) else None
+    if marked is not None and not isinstance(marked, bool):
+        raise ResponsesError(f"{where}: 'constrained' must be true or false (got {marked!r})")
+    return marked is None or marked is constrained
 
 
 def _by_uid(path: Path, lines: list[tuple[int, Any]], dataset: Dataset) -> list[ResponseRecord]:

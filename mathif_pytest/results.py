@@ -8,6 +8,7 @@ from typing import Any
 
 from mathif_pytest.constraints._base import Verdict
 from mathif_pytest.grading import AnswerGrade, Grade
+from mathif_pytest.token_counts import LENGTH_SOURCES
 
 __all__ = ["CaseResult"]
 
@@ -29,6 +30,13 @@ class CaseResult:
         think_opened: the response contains ``<think>``.
         think_closed: the response contains ``</think>``.
         finish_reason: the backend's finish reason (``stop``, ``length``…) when known.
+        thinking_tokens: tokens of the thinking (0 without any; None in documents written
+            before lengths were recorded).
+        answer_tokens: tokens after the thinking.
+        length_source: where both counts came from: ``tokenizer``, ``server``, ``backend``
+            or ``approximate`` (see :mod:`mathif_pytest.token_counts`).
+        intervention: what an intervention did to this response (kind, stages, inserted
+            text and where), None without one.
     """
 
     uid: str
@@ -42,6 +50,10 @@ class CaseResult:
     think_opened: bool = False
     think_closed: bool = False
     finish_reason: str | None = None
+    thinking_tokens: int | None = None
+    answer_tokens: int | None = None
+    length_source: str | None = None
+    intervention: Mapping[str, Any] | None = None
 
     @property
     def follow(self) -> tuple[bool, ...]:
@@ -108,6 +120,10 @@ class CaseResult:
             "think_opened": self.think_opened,
             "think_closed": self.think_closed,
             "finish_reason": self.finish_reason,
+            "thinking_tokens": self.thinking_tokens,
+            "answer_tokens": self.answer_tokens,
+            "length_source": self.length_source,
+            "intervention": None if self.intervention is None else dict(self.intervention),
         }
 
     @classmethod
@@ -140,4 +156,30 @@ class CaseResult:
             think_opened=bool(data.get("think_opened", False)),
             think_closed=bool(data.get("think_closed", False)),
             finish_reason=data.get("finish_reason"),
+            thinking_tokens=_count(data.get("thinking_tokens")),
+            answer_tokens=_count(data.get("answer_tokens")),
+            length_source=_source(data.get("length_source")),
+            intervention=_mapping(data.get("intervention")),
         )
+
+
+def _count(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"a token count must be a whole number >= 0 (got {value!r})")
+    return value
+
+
+def _source(value: Any) -> str | None:
+    if value is not None and value not in LENGTH_SOURCES:
+        raise ValueError(
+            f"length_source must be one of {', '.join(LENGTH_SOURCES)} (got {value!r})"
+        )
+    return None if value is None else str(value)
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    if value is not None and not isinstance(value, Mapping):
+        raise ValueError(f"intervention must be an object or null (got {type(value).__name__})")
+    return None if value is None else dict(value)

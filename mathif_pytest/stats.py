@@ -11,9 +11,12 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mathif_pytest.results import CaseResult
+
+if TYPE_CHECKING:
+    from mathif_pytest.analyses import ErrorSets, LengthBins
 
 __all__ = ["METRICS", "GroupStats", "Rate", "Summary", "summarize", "wilson_interval"]
 
@@ -159,12 +162,18 @@ class GroupStats:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Summary:
-    """Overall metrics plus breakdowns by source, level and constraint type."""
+    """Overall metrics plus breakdowns by source, level and constraint type.
+
+    ``by_length`` (obedience against thinking length) and ``error_sets`` (followed x correct)
+    are the paper's analyses over the same responses (None when they do not apply).
+    """
 
     overall: GroupStats
     by_source: dict[str, GroupStats] = field(default_factory=dict)
     by_level: dict[str, GroupStats] = field(default_factory=dict)
     by_constraint: dict[str, GroupStats] = field(default_factory=dict)
+    by_length: LengthBins | None = None
+    error_sets: ErrorSets | None = None
 
     def group(self, name: str | None) -> GroupStats | None:
         """A group's stats by name: None/"" is overall, else a source, level or constraint id."""
@@ -186,6 +195,8 @@ class Summary:
         out["by_source"] = {k: v.to_dict() for k, v in self.by_source.items()}
         out["by_level"] = {k: v.to_dict() for k, v in self.by_level.items()}
         out["by_constraint"] = {k: v.to_dict() for k, v in self.by_constraint.items()}
+        out["by_length"] = None if self.by_length is None else self.by_length.to_dict()
+        out["error_sets"] = None if self.error_sets is None else self.error_sets.to_dict()
         return out
 
 
@@ -194,11 +205,15 @@ def summarize(results: Iterable[CaseResult]) -> Summary:
 
     Each prompt counts once: with several samples per prompt, its hard/soft/correct values are the
     means over its samples, and the benchmark value is the mean over prompts (the paper pools the
-    420 prompts; it does not average per-file means).
+    420 prompts; it does not average per-file means). The length bins and error sets count
+    responses (see :mod:`mathif_pytest.analyses`).
     """
+    from mathif_pytest.analyses import error_sets, length_bins
+
     # A sample asked with and without its constraints is two prompts ("w/o const." runs).
     by_prompt: dict[tuple[str, bool], list[CaseResult]] = defaultdict(list)
-    for result in results:
+    responses = list(results)
+    for result in responses:
         by_prompt[(result.uid, result.constrained)].append(result)
     prompts = list(by_prompt.values())
     return Summary(
@@ -206,6 +221,8 @@ def summarize(results: Iterable[CaseResult]) -> Summary:
         by_source=_grouped(prompts, lambda r: [r.source]),
         by_level=_grouped(prompts, lambda r: [r.level]),
         by_constraint=_grouped(prompts, lambda r: list(dict.fromkeys(r.constraint_ids)), True),
+        by_length=length_bins(responses),
+        error_sets=error_sets(responses),
     )
 
 

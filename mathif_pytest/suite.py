@@ -13,6 +13,7 @@ from typing import Any
 from mathif_pytest.dataset import Sample
 from mathif_pytest.errors import GateSpecError, MathIFError
 from mathif_pytest.gate import Threshold, parse_threshold
+from mathif_pytest.interventions import Intervention, parse_intervention
 from mathif_pytest.protocol import LEVELS, Deviations
 
 __all__ = [
@@ -32,7 +33,8 @@ _SUITE_KEYS = {
     "description": str,
     "data": str,
     "select": dict,
-    "constraints": bool,
+    "constraints": object,
+    "intervention": object,
     "sampling": dict,
     "gate": list,
     "quarantine": list,
@@ -150,7 +152,10 @@ class Suite:
         data: where the data lives, relative paths resolved against the suite file (None: the
             ``--mathif-data`` / ``mathif_data`` setting or the hub).
         selection: which samples run.
-        constrained: ``False`` runs the paper's "w/o constraints" prompts (correctness only).
+        variants: which prompts each sample is asked with: ``(True,)`` with its constraints,
+            ``(False,)`` without (the paper's "w/o constraints": correctness only), ``(True,
+            False)`` both (``constraints: both``, for the constraint cost).
+        intervention: what is done to the thinking (``intervention:``), None for nothing.
         sampling: overrides of ``temperature``, ``top_p``, ``max_tokens``, ``samples``, ``seed``.
         gate: thresholds (command-line ``--mathif-gate`` replaces them).
         quarantine: uids that run and are reported but that the gate ignores.
@@ -162,11 +167,17 @@ class Suite:
     description: str = ""
     data: str | None = None
     selection: Selection = field(default_factory=Selection)
-    constrained: bool = True
+    variants: tuple[bool, ...] = (True,)
+    intervention: Intervention | None = None
     sampling: Mapping[str, Any] = field(default_factory=dict)
     gate: tuple[Threshold, ...] = ()
     quarantine: tuple[str, ...] = ()
     deviations: Deviations = field(default_factory=Deviations)
+
+    @property
+    def constrained(self) -> bool:
+        """The suite asks its samples with their constraints (alone, or beside without)."""
+        return True in self.variants
 
 
 def is_suite_text(text: str) -> bool:
@@ -204,18 +215,49 @@ def load_suite(path: Path, document: Mapping[str, Any]) -> Suite:
         deviations = Deviations.from_names([str(d) for d in body.get("deviations", [])])
     except (GateSpecError, ValueError) as exc:
         raise SuiteError(f"{path}: {exc}") from None
+    variants = _variants(path, body.get("constraints", True))
+    intervention = _intervention(path, body.get("intervention"), variants)
     return Suite(
         name=body.get("name", path.stem),
         path=path,
         description=body.get("description", ""),
         data=_data_location(path, body.get("data")),
         selection=_selection(path, select),
-        constrained=body.get("constraints", True),
+        variants=variants,
+        intervention=intervention,
         sampling=dict(body.get("sampling", {})),
         gate=gate,
         quarantine=tuple(str(u) for u in body.get("quarantine", [])),
         deviations=deviations,
     )
+
+
+def _variants(path: Path, value: Any) -> tuple[bool, ...]:
+    """``constraints:``: true (the default), false (the paper's "w/o constraints"), or both."""
+    if value is True or value is False:
+        return (value,)
+    if value == "both":
+        return (True, False)
+    raise SuiteError(
+        f"{path}: mathif.constraints must be true, false or both (got {value!r}); both asks "
+        "every sample with and without its constraints, for the constraint cost"
+    )
+
+
+def _intervention(path: Path, value: Any, variants: tuple[bool, ...]) -> Intervention | None:
+    if value is None:
+        return None
+    try:
+        intervention = parse_intervention(value, f"{path}: intervention")
+    except MathIFError as exc:
+        raise SuiteError(str(exc)) from None
+    if intervention.needs_constraints and False in variants:
+        raise SuiteError(
+            f"{path}: intervention repeat_constraints repeats the constraints, and "
+            f"constraints: {'both' if True in variants else 'false'} asks prompts without "
+            "them; use constraints: true (compare with a plain both-run for the cost)"
+        )
+    return intervention
 
 
 def _body(path: Path, document: Any) -> dict[str, Any]:

@@ -249,14 +249,22 @@ class StandIn:
             )
         return prompt, min(wanted, limit - prompt)
 
-    def generate(self, body: dict[str, Any], budget: int) -> tuple[list[str], str]:
-        """The output tokens within ``budget`` and the finish reason."""
+    def generate(self, body: dict[str, Any], budget: int) -> tuple[list[str], str, str | None]:
+        """The output tokens within ``budget``, the finish reason and the stop string hit.
+
+        As vLLM does, generation stops at the first token holding one of the request's ``stop``
+        strings, which is left out of the output and reported as ``stop_reason``.
+        """
         messages = body["messages"]
         prompt = str(messages[0].get("content") or "")
         if body.get("continue_final_message"):
             prompt += "\x00" + str(messages[-1].get("content") or "")
-        out = answer_tokens(prompt, body.get("seed"))
-        return (out, "stop") if len(out) <= budget else (out[:budget], "length")
+        out = answer_tokens(prompt, body.get("seed"))[: budget + 1]
+        for index, token in enumerate(out):
+            hit = next((s for s in body.get("stop") or () if s in token), None)
+            if hit is not None and index < budget:
+                return out[:index], "stop", hit
+        return (out, "stop", None) if len(out) <= budget else (out[:budget], "length", None)
 
     def split(self, out: list[str]) -> tuple[str | None, str | None]:
         """(reasoning, content) as vLLM's reasoning parser splits them (content None if empty)."""
@@ -292,17 +300,17 @@ class StandIn:
     def completion(self, body: dict[str, Any]) -> dict[str, Any]:
         """A whole non-streamed ``chat.completion`` (raises :class:`_Invalid`)."""
         prompt, budget = self.validate(body)
-        out, finish = self.generate(body, budget)
+        out, finish, stopped = self.generate(body, budget)
         reasoning, content = self.split(out)
         choice = {"index": 0, "message": self.message(reasoning, content), "logprobs": None,
-                  "finish_reason": finish, "stop_reason": None}  # fmt: skip
+                  "finish_reason": finish, "stop_reason": stopped}  # fmt: skip
         return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
                 "created": int(time.time()), "model": body.get("model") or self.model,
                 "choices": [choice], "usage": self.usage(prompt, out)}  # fmt: skip
 
     def chunks(self, body: dict[str, Any], prompt: int, budget: int) -> Iterator[dict[str, Any]]:
         """The ``chat.completion.chunk`` events of a streamed answer."""
-        out, finish = self.generate(body, budget)
+        out, finish, stopped = self.generate(body, budget)
         base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": body.get("model") or self.model}  # fmt: skip
         yield {**base, "choices": [_choice({"role": "assistant", "content": ""}, None)]}
@@ -310,9 +318,9 @@ class StandIn:
         for index, delta in enumerate(deltas):
             time.sleep(self.token_seconds)
             last = index == len(deltas) - 1
-            yield {**base, "choices": [_choice(delta, finish if last else None)]}
+            yield {**base, "choices": [_choice(delta, finish if last else None, stopped)]}
         if not deltas:
-            yield {**base, "choices": [_choice({}, finish)]}
+            yield {**base, "choices": [_choice({}, finish, stopped)]}
         if (body.get("stream_options") or {}).get("include_usage"):
             yield {**base, "choices": [], "usage": self.usage(prompt, out)}
 
@@ -355,8 +363,11 @@ class _QuietServer(ThreadingHTTPServer):
         """A client that hangs up (as ours does after ``[DONE]``) is no error."""
 
 
-def _choice(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-    return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+def _choice(
+    delta: dict[str, Any], finish: str | None, stopped: str | None = None
+) -> dict[str, Any]:
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    return {**choice, "stop_reason": stopped} if finish is not None else choice
 
 
 def _check_sampling(body: dict[str, Any]) -> None:

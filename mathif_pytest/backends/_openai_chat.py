@@ -58,7 +58,8 @@ def chat_body(
     """The ``/chat/completions`` body of one request (not streamed; the caller adds ``stream``).
 
     A request with a ``prefix`` continues that assistant turn: vLLM's ``continue_final_message``
-    with ``add_generation_prompt`` off, and the reply is the continuation only.
+    with ``add_generation_prompt`` off, and the reply is the continuation only. A request's own
+    ``stop`` strings replace the run's.
 
     Args:
         request: what to generate.
@@ -72,6 +73,10 @@ def chat_body(
         messages.append({"role": "assistant", "content": request.prefix})
         body.update(continue_final_message=True, add_generation_prompt=False)
     body.update(sampling)
+    if request.stop is not None:
+        body.pop("stop", None)
+        if request.stop:
+            body["stop"] = list(request.stop)
     body["max_tokens"] = max_tokens
     if request.seed is not None:
         body["seed"] = request.seed
@@ -90,6 +95,7 @@ class ChatReply:
         prompt_tokens: from ``usage``, when reported.
         completion_tokens: from ``usage``, when reported.
         reasoning_tokens: ``usage.completion_tokens_details.reasoning_tokens``, when positive.
+        stop_reason: the stop string that ended it, when the server says (vLLM's ``stop_reason``).
     """
 
     content: str | None
@@ -98,6 +104,7 @@ class ChatReply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     reasoning_tokens: int | None = None
+    stop_reason: str | None = None
 
     def text(self) -> str:
         """``reasoning</think>content``, the reasoning alone, or the content alone."""
@@ -112,7 +119,11 @@ class ChatReply:
     def generation(
         self, key: str, seconds: float | None = None, extra: Mapping[str, Any] | None = None
     ) -> Generation:
-        """This reply as the :class:`Generation` of the request ``key``."""
+        """This reply as the :class:`Generation` of the request ``key``.
+
+        Its token counts are the server's (``extra["counted_by"] = "server"``), also when it
+        reaches the store through a batch file.
+        """
         return Generation(
             key=key,
             text=self.text(),
@@ -121,7 +132,8 @@ class ChatReply:
             completion_tokens=self.completion_tokens,
             seconds=seconds,
             thinking_tokens=self.reasoning_tokens,
-            extra=dict(extra or {}),
+            extra={**(extra or {}), "counted_by": "server"},
+            stopped_at=self.stop_reason,
         )
 
 
@@ -142,6 +154,7 @@ def reply_from_completion(payload: Any) -> ChatReply:
         content=_text_or_none(message.get("content")),
         reasoning=_text_or_none(_reasoning(message)),
         finish_reason=choice.get("finish_reason"),
+        stop_reason=_text_or_none(choice.get("stop_reason")),
         **_usage(payload.get("usage")),
     )
 
@@ -158,6 +171,7 @@ class StreamedReply:
     _content: list[str] = field(default_factory=list)
     _reasoning: list[str] = field(default_factory=list)
     _finish: str | None = None
+    _stop: str | None = None
     _usage: dict[str, int | None] = field(default_factory=dict)
 
     def add(self, event: Any) -> None:
@@ -187,6 +201,7 @@ class StreamedReply:
         self.began = self.began or bool(reasoning or delta.get("content"))
         if choice.get("finish_reason") is not None:
             self._finish = choice["finish_reason"]
+            self._stop = _text_or_none(choice.get("stop_reason"))
 
     def reply(self) -> ChatReply:
         """The reply so far, as the non-streamed message would be.
@@ -198,6 +213,7 @@ class StreamedReply:
             content="".join(self._content) or None,
             reasoning="".join(self._reasoning) or None,
             finish_reason=self._finish,
+            stop_reason=self._stop,
             **self._usage,
         )
 

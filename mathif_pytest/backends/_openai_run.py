@@ -164,15 +164,20 @@ class ServedRun:
     def _fit(self, request: GenerationRequest) -> Fit:
         """This request's budget: the run's ``max_tokens``, clamped to the context window."""
         limit = self.max_model_len()
+        wanted = self._budget(request)
         messages = chat_body(request, self.fleet.served, {}, 1)["messages"]
         estimate = estimate_prompt_tokens(messages)
-        if limit is None or estimate + self._requested <= limit:
-            return Fit(max_tokens=self._requested, requested=self._requested)
+        if limit is None or estimate + wanted <= limit:
+            return Fit(max_tokens=wanted, requested=wanted)
         tokens, counted_by = self._count(request, messages, estimate)
         try:
-            return fit_max_tokens(self._requested, limit, tokens, counted_by)
+            return fit_max_tokens(wanted, limit, tokens, counted_by)
         except PromptTooLong as exc:
             raise _Failed(f"{self.fleet.live[0].base_url}{_CHAT}: {exc}") from None
+
+    def _budget(self, request: GenerationRequest) -> int:
+        """The request's own budget (an intervention stage's), else the run's ``max_tokens``."""
+        return self._requested if request.max_tokens is None else request.max_tokens
 
     def _count(
         self, request: GenerationRequest, messages: list[Any], estimate: int
@@ -217,7 +222,7 @@ class ServedRun:
         try:
             if limit.prompt_tokens is not None:
                 lower = fit_max_tokens(
-                    self._requested, limit.max_model_len, limit.prompt_tokens, "server"
+                    self._budget(request), limit.max_model_len, limit.prompt_tokens, "server"
                 )
             else:
                 lower = self._fit(request)
@@ -290,6 +295,7 @@ def _hit_budget(reply: ChatReply, fit: Fit) -> ChatReply:
             prompt_tokens=reply.prompt_tokens,
             completion_tokens=used,
             reasoning_tokens=reply.reasoning_tokens,
+            stop_reason=reply.stop_reason,
         )
     return reply
 

@@ -72,6 +72,12 @@ class GenerationRequest:
         prefix: the start of the assistant's turn, already written: the backend renders the
             prompt with the chat template, appends ``prefix`` and lets the model continue it
             (the stages of an intervention); the response text is the continuation only.
+        constrained: the prompt carries the sample's constraints (``False``: the paper's "w/o
+            constraints" prompt); the replay backend answers each variant from its own lines.
+        stop: this request's stop strings, replacing the run's ``sampling.stop`` (None: the
+            run's); an intervention stage stops at ``</think>`` this way.
+        max_tokens: this request's budget, replacing the run's ``sampling.max_tokens`` (None:
+            the run's); an intervention stage gets what the earlier stages left.
     """
 
     key: str
@@ -80,6 +86,17 @@ class GenerationRequest:
     prompt: str
     seed: int | None
     prefix: str = ""
+    constrained: bool = True
+    stop: tuple[str, ...] | None = None
+    max_tokens: int | None = None
+
+    def stop_strings(self, sampling: SamplingSettings) -> tuple[str, ...]:
+        """The stop strings in force: this request's own, else the run's."""
+        return sampling.stop if self.stop is None else self.stop
+
+    def budget(self, sampling: SamplingSettings) -> int:
+        """The new-token budget in force: this request's own, else the run's ``max_tokens``."""
+        return sampling.max_tokens if self.max_tokens is None else self.max_tokens
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +117,8 @@ class Generation:
             the thinking never closed; None when unknown).
         extra: what else the backend did to this response (a clamped ``max_tokens``, the stages
             of an intervention...), JSON-ready; stored with the response.
+        stopped_at: the stop string that ended the response (None: the model's end token, the
+            budget, or a server that does not say); interventions watch for ``</think>``.
     """
 
     key: str
@@ -112,3 +131,4 @@ class Generation:
     thinking_prefilled: bool = False
     thinking_tokens: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    stopped_at: str | None = None

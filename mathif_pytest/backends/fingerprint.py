@@ -13,7 +13,7 @@ from mathif_pytest.backends._chat import load_chat_template
 from mathif_pytest.backends._lora import find_adapter
 from mathif_pytest.errors import BackendUnavailableError
 
-__all__ = ["model_fingerprint", "request_key", "request_seed"]
+__all__ = ["model_fingerprint", "request_key", "request_seed", "variant_key"]
 
 #: Bump when what goes into a fingerprint changes: old store rows then stop matching.
 _VERSION = "mathif-fingerprint-v1"
@@ -127,6 +127,15 @@ def request_key(
             "sample": sample,
         }
     )
+
+
+def variant_key(key: str, variant: Mapping[str, Any]) -> str:
+    """The key of a variant of the request ``key``: what else decides its response.
+
+    ``variant`` is JSON-ready: an intervention (for its final response), or a stage's prefix,
+    stop strings and budget. Plain requests keep their :func:`request_key`.
+    """
+    return _sha256_json({"request": key, "variant": dict(variant)})
 
 
 def request_seed(base_seed: int | None, uid: str, sample: int) -> int | None:

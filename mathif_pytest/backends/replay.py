@@ -1,4 +1,9 @@
-"""The replay backend: responses produced elsewhere, read from our ``{"uid", "response"}`` JSONL."""
+"""The replay backend: responses produced elsewhere, read from our ``{"uid", "response"}`` JSONL.
+
+A line may say which prompt it answers: ``"constrained": false`` answers the paper's "w/o
+constraints" prompt of that uid, ``true`` the prompt with constraints; a line without the field
+answers either (so one file replays a ``constraints: both`` suite, and old files still work).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,17 @@ from mathif_pytest.errors import BackendUnavailableError, ResponsesError
 __all__ = ["ReplayBackend", "read_replay_file"]
 
 _LINE_SHAPE = '{"uid": "gsm8k_double-3", "response": "..."}'
+#: (uid, which prompt: True/False, or None for a line that answers either, sample index)
+_Key = tuple[str, bool | None, int]
 
 
 class ReplayBackend:
     """Answers each request with the response recorded for its (uid, sample).
 
-    A uid that repeats in the file is the next sample of that prompt, in file order. A request
-    the file does not answer becomes an error :class:`Generation` (never a silent skip).
+    A uid that repeats in the file is the next sample of that prompt, in file order (counted
+    apart for lines marked ``"constrained": false`` / ``true``). A request is answered by the
+    lines marked for its variant, else by the unmarked ones. A request the file does not answer
+    becomes an error :class:`Generation` (never a silent skip).
 
     Attributes:
         calls: the request uids of every ``generate`` call, in order (for tests that check the
@@ -52,7 +61,9 @@ class ReplayBackend:
         """Nothing to release."""
 
     def _answer(self, request: GenerationRequest) -> Generation:
-        found = self._records.get((request.uid, request.sample))
+        found = self._records.get((request.uid, request.constrained, request.sample))
+        if found is None:
+            found = self._records.get((request.uid, None, request.sample))
         if found is None:
             return Generation(key=request.key, text="", error=self._missing(request))
         text, finish_reason = found
@@ -60,16 +71,26 @@ class ReplayBackend:
 
     def _missing(self, request: GenerationRequest) -> str:
         uid = json.dumps(request.uid)
-        have = sum(1 for uid_, _ in self._records if uid_ == request.uid)
+        have = sum(
+            1 for uid_, marked, _ in self._records if uid_ == request.uid and marked is not False
+        )
         which = f"uid {uid}" if request.sample == 0 else f"sample {request.sample} of uid {uid}"
+        field = ""
+        if not request.constrained:
+            which += " without constraints"
+            have = sum(1 for uid_, marked, _ in self._records if uid_ == request.uid and not marked)
+            field = ', "constrained": false'
         return (
             f"{self._path}: {which} not in {self._path.name} (it has {have} response(s) for "
-            f'it); add a line {{"uid": {uid}, "response": ...}}'
+            f'it); add a line {{"uid": {uid}{field}, "response": ...}}'
         )
 
 
-def read_replay_file(path: Path) -> dict[tuple[str, int], tuple[str, str | None]]:
-    """Parse a responses file into ``{(uid, sample): (text, finish_reason)}``.
+def read_replay_file(path: Path) -> dict[_Key, tuple[str, str | None]]:
+    """Parse a responses file into ``{(uid, constrained, sample): (text, finish_reason)}``.
+
+    ``constrained`` is the line's ``"constrained"`` field (None when it has none); samples are
+    numbered per uid and marking, in file order.
 
     Unlike :func:`mathif_pytest.responses.read_responses` it needs no dataset: unknown uids are
     kept (the plugin asks only for the uids it selected).
@@ -85,19 +106,19 @@ def read_replay_file(path: Path) -> dict[tuple[str, int], tuple[str, str | None]
             f"--model {path}: cannot read the responses file ({exc}); pass a JSONL file with one "
             f"{_LINE_SHAPE} object per line"
         ) from None
-    records: dict[tuple[str, int], tuple[str, str | None]] = {}
-    counts: dict[str, int] = {}
+    records: dict[_Key, tuple[str, str | None]] = {}
+    counts: dict[tuple[str, bool | None], int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        uid, response, finish_reason = _parse_line(line, f"{path}:{number}")
-        sample = counts.get(uid, 0)
-        records[(uid, sample)] = (response, finish_reason)
-        counts[uid] = sample + 1
+        uid, response, finish_reason, constrained = _parse_line(line, f"{path}:{number}")
+        sample = counts.get((uid, constrained), 0)
+        records[(uid, constrained, sample)] = (response, finish_reason)
+        counts[(uid, constrained)] = sample + 1
     return records
 
 
-def _parse_line(line: str, where: str) -> tuple[str, str, str | None]:
+def _parse_line(line: str, where: str) -> tuple[str, str, str | None, bool | None]:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -112,5 +133,12 @@ def _parse_line(line: str, where: str) -> tuple[str, str, str | None]:
             f"{where}: 'uid' and 'response' must be strings (got keys {sorted(obj)}); "
             f"each line is {_LINE_SHAPE}"
         )
+    constrained = obj.get("constrained")
+    if constrained is not None and not isinstance(constrained, bool):
+        raise ResponsesError(
+            f"{where}: 'constrained' must be true or false (got {constrained!r}); false marks "
+            "the response to the prompt without constraints"
+        )
     finish_reason = obj.get("finish_reason")
-    return uid, response, finish_reason if isinstance(finish_reason, str) else None
+    finish = finish_reason if isinstance(finish_reason, str) else None
+    return uid, response, finish, constrained

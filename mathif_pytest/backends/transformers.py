@@ -113,7 +113,7 @@ class TransformersBackend:
         self._stops = _stop_ids(model, tokenizer)
         self._tokenizer, self._model = tokenizer, model.to(self._device).eval()
         # the checkpoint's sampling defaults never apply: generate() falls back to this object
-        self._model.generation_config = self._generation_config(transformers, None)
+        self._model.generation_config = self._generation_config(transformers, None, None)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[Generation]:
         """Generate in batches of similar prompt length, yielding each batch as it finishes.
@@ -138,10 +138,11 @@ class TransformersBackend:
                 error=f"the rendered prompt has {lengths[index]} tokens; the model's context "
                 f"holds {limit} (max_position_embeddings)",
             )
-        order = sorted((i for i, ok in enumerate(fits) if ok), key=lambda i: lengths[i])
-        size = self._options.batch_size
-        for start in range(0, len(order), size):
-            batch = order[start : start + size]
+        # one batch shares its stop strings (intervention stages have their own)
+        sampling = self._config.sampling
+        stops = [item.stop_strings(sampling) for item in items]
+        order = sorted((i for i, ok in enumerate(fits) if ok), key=lambda i: (stops[i], lengths[i]))
+        for batch in _batches(order, self._options.batch_size, stops):
             yield from self._run_batch([items[i] for i in batch], [rendered[i] for i in batch])
 
     def close(self) -> None:
@@ -192,15 +193,10 @@ class TransformersBackend:
     ) -> list[Generation]:
         torch = import_optional("torch", "transformers")
         transformers = import_optional("transformers", "transformers")
-        # the chat template already holds every special token: no second BOS
-        encoded = self._tokenizer(
-            [r.text for r in rendered],
-            add_special_tokens=False,
-            padding=True,
-            return_tensors="pt",
-            return_token_type_ids=False,
-        ).to(self._device)
+        encoded = self._encode(rendered)
         width = encoded["input_ids"].shape[1]
+        sampling = self._config.sampling
+        wanted = max(request.budget(sampling) for request in requests)
         started = time.perf_counter()
         try:
             with (
@@ -209,7 +205,8 @@ class TransformersBackend:
                 torch.inference_mode(),
             ):
                 output = self._model.generate(
-                    **encoded, **self._generate_kwargs(transformers, width)
+                    **encoded,
+                    **self._generate_kwargs(transformers, width, (requests[0], wanted)),
                 )
         except RuntimeError as exc:
             raise BackendError(
@@ -219,40 +216,63 @@ class TransformersBackend:
         share = (time.perf_counter() - started) / len(requests)
         prompt_lengths = encoded["attention_mask"].sum(dim=1).tolist()
         rows = output[:, width:].tolist()
-        budget = self._max_new_tokens(width)
         return [
-            self._to_generation(request, row, (int(length), share, budget), r.thinking_prefilled)
+            self._to_generation(
+                request,
+                row,
+                (int(length), share, self._max_new_tokens(width, request.budget(sampling))),
+                r.thinking_prefilled,
+            )
             for request, row, length, r in zip(
                 requests, rows, prompt_lengths, rendered, strict=True
             )
         ]
 
-    def _generate_kwargs(self, transformers: ModuleType, prompt_width: int) -> dict[str, Any]:
-        """Everything ``generate`` gets: an explicit config, and the stop strings' tokenizer."""
-        kwargs: dict[str, Any] = {
-            "generation_config": self._generation_config(transformers, prompt_width)
-        }
-        if self._config.sampling.stop:
-            kwargs.update(stop_strings=list(self._config.sampling.stop), tokenizer=self._tokenizer)
-        return kwargs
+    def _encode(self, rendered: list[Rendered]) -> Any:
+        # the chat template already holds every special token: no second BOS
+        return self._tokenizer(
+            [r.text for r in rendered],
+            add_special_tokens=False,
+            padding=True,
+            return_tensors="pt",
+            return_token_type_ids=False,
+        ).to(self._device)
 
-    def _generation_config(self, transformers: ModuleType, prompt_width: int | None) -> Any:
+    def _generate_kwargs(
+        self, transformers: ModuleType, prompt_width: int, batch: tuple[GenerationRequest, int]
+    ) -> dict[str, Any]:
+        """Everything ``generate`` gets: an explicit config, and the stop strings' tokenizer.
+
+        ``batch``: a request of the batch (they share stop strings) and the batch's largest
+        budget (each row is cut to its own afterwards).
+        """
+        request, wanted = batch
+        stop = request.stop_strings(self._config.sampling)
+        config = self._generation_config(transformers, prompt_width, wanted)
+        if not stop:
+            return {"generation_config": config}
+        config.stop_strings = list(stop)
+        return {"generation_config": config, "tokenizer": self._tokenizer}
+
+    def _generation_config(
+        self, transformers: ModuleType, prompt_width: int | None, wanted: int | None
+    ) -> Any:
         """Every sampling parameter from the run's settings; only the stop ids from the model."""
         return transformers.GenerationConfig(
             **transformers_sampling(self._config.sampling),
-            max_new_tokens=self._max_new_tokens(prompt_width or 0),
+            max_new_tokens=self._max_new_tokens(prompt_width or 0, wanted),
             eos_token_id=sorted(self._stops),
             pad_token_id=self._tokenizer.pad_token_id,
             bos_token_id=self._tokenizer.bos_token_id,
         )
 
-    def _max_new_tokens(self, prompt_width: int) -> int:
-        """``max_tokens``, capped to what fits in the model's context after the prompt.
+    def _max_new_tokens(self, prompt_width: int, wanted: int | None = None) -> int:
+        """``wanted`` (default ``max_tokens``), capped to what fits in the context after the prompt.
 
         The official 16,384 new tokens do not fit small models (vLLM caps the same way with
         ``max_model_len``); a capped response ends with finish_reason "length".
         """
-        wanted = self._config.sampling.max_tokens
+        wanted = self._config.sampling.max_tokens if wanted is None else wanted
         context = self._context_length()
         return wanted if context is None else max(1, min(wanted, context - prompt_width))
 
@@ -268,22 +288,36 @@ class TransformersBackend:
         prefilled: bool,
     ) -> Generation:
         prompt_tokens, seconds, budget = sizes
-        stops = self._stops
+        stops, row = self._stops, _unpadded(row[:budget], self._tokenizer.pad_token_id, self._stops)
         end = next((i + 1 for i, token in enumerate(row) if token in stops), None)
         tokens = row if end is None else row[:end]
         text = self._tags.decode(self._tokenizer, tokens)
-        text, stopped = _cut_at_stop(text, self._config.sampling.stop)
+        text, stopped_at = _cut_at_stop(text, request.stop_strings(self._config.sampling))
+        # a row shorter than its budget without an end token was ended by a stop string (one
+        # that may begin in the prompt, so that the text does not show it)
+        stopped = end is not None or stopped_at is not None or len(tokens) < budget
         return Generation(
             key=request.key,
             text=text,
-            finish_reason="stop" if end is not None or stopped else "length",
+            finish_reason="stop" if stopped else "length",
             prompt_tokens=prompt_tokens,
             completion_tokens=len(tokens),
             seconds=seconds,
             thinking_prefilled=prefilled,
             thinking_tokens=count_thinking(self._tokenizer, tokens, text, prefilled=prefilled),
-            extra={"max_tokens": budget} if budget < self._config.sampling.max_tokens else {},
+            extra={"max_tokens": budget} if budget < request.budget(self._config.sampling) else {},
+            stopped_at=stopped_at,
         )
+
+
+def _unpadded(row: list[int], pad: int | None, stops: set[int]) -> list[int]:
+    """``row`` without the padding ``generate`` appends to a row that stopped before the others."""
+    if pad is None or pad in stops:
+        return row
+    end = len(row)
+    while end and row[end - 1] == pad:
+        end -= 1
+    return row[:end]
 
 
 def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
@@ -307,10 +341,22 @@ def _source(model: str) -> str:
     return str(local) if local.exists() else model
 
 
-def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
-    """``text`` up to the first stop string (excluded, as vLLM and servers do), and whether cut."""
-    cuts = [text.find(stop) for stop in stops if stop in text]
-    return (text[: min(cuts)], True) if cuts else (text, False)
+def _batches(order: list[int], size: int, stops: Sequence[tuple[str, ...]]) -> Iterator[list[int]]:
+    """``order`` in runs of at most ``size`` that share their stop strings."""
+    batch: list[int] = []
+    for index in order:
+        if batch and (len(batch) == size or stops[index] != stops[batch[0]]):
+            yield batch
+            batch = []
+        batch.append(index)
+    if batch:
+        yield batch
+
+
+def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str | None]:
+    """``text`` up to the first stop string (excluded, as vLLM and servers do), and that string."""
+    cuts = sorted((text.find(stop), stop) for stop in stops if stop in text)
+    return (text[: cuts[0][0]], cuts[0][1]) if cuts else (text, None)
 
 
 def _batch_seed(requests: Sequence[GenerationRequest]) -> int | None:

@@ -41,8 +41,18 @@ from mathif_pytest.backends._vllm_process import (
 from mathif_pytest.backends.engine_args import SESSION_KEYS, mask_secrets
 from mathif_pytest.errors import BackendError, BackendUnavailableError, MathIFError
 
-__all__ = ["VLLMBackend", "VLLMOptions", "engine_fields", "engine_kwargs", "lora_rank"]
+__all__ = [
+    "STAGE_ROOM",
+    "VLLMBackend",
+    "VLLMOptions",
+    "engine_fields",
+    "engine_kwargs",
+    "lora_rank",
+]
 
+#: Context tokens kept for the text an intervention inserts between stages (a reminder of
+#: three constraints is under 300 tokens; eight ``Wait`` and a ``</think>`` under 30).
+STAGE_ROOM = 1024
 #: vLLM accepts only these ``max_lora_rank`` values (0.10 to 0.33).
 _LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
@@ -243,7 +253,8 @@ class VLLMBackend:
         if not items:  # nothing to do: do not start an engine for it
             return
         prepared = self._prepare(items)
-        self.load(self._fit_context([len(p.token_ids) for p in prepared]))
+        staged = any(p.request.prefix or p.request.stop is not None for p in prepared)
+        self.load(self._fit_context([len(p.token_ids) for p in prepared], staged))
         try:
             yield from self._stream(prepared)
         except GeneratorExit:  # the caller stopped early: keep the engine for its next call
@@ -308,12 +319,18 @@ class VLLMBackend:
             return self._config.model
         return str(adapter.path) if has_tokenizer(adapter.path) else adapter.base
 
-    def _fit_context(self, prompt_lengths: list[int]) -> int | None:
-        """``max_model_len``: as given, None for ``auto``, else what the longest request needs."""
+    def _fit_context(self, prompt_lengths: list[int], staged: bool = False) -> int | None:
+        """``max_model_len``: as given, None for ``auto``, else what the longest request needs.
+
+        ``staged``: the requests are stages of an intervention, whose later stages also hold
+        the text it inserts (a reminder of the constraints, ``Wait``, ``</think>``): the
+        context keeps :data:`STAGE_ROOM` tokens for it.
+        """
         chosen = self._options.max_model_len
         if isinstance(chosen, int) or chosen == "auto":
             return chosen if isinstance(chosen, int) else None
         needed = max(prompt_lengths) + self._config.sampling.max_tokens
+        needed += STAGE_ROOM if staged else 0
         model = self._adapter.base if self._adapter is not None else self._config.model
         config = read_model_json(model, "config.json", self._options.revision)
         maximum = model_max_len(config) if config is not None else None
@@ -325,7 +342,7 @@ class VLLMBackend:
         tags = ThinkTags.of(self._tokenizer)
         pending: dict[str, tuple[_Prepared, int]] = {}
         for index, item in enumerate(prepared):
-            max_tokens = self._max_tokens(len(item.token_ids))
+            max_tokens = self._max_tokens(item.request, len(item.token_ids))
             if max_tokens < 1:
                 yield self._too_long(item)
                 continue
@@ -349,8 +366,8 @@ class VLLMBackend:
             engine.abort_request(list(pending))
             raise
 
-    def _max_tokens(self, prompt_tokens: int) -> int:
-        wanted = self._config.sampling.max_tokens
+    def _max_tokens(self, request: GenerationRequest, prompt_tokens: int) -> int:
+        wanted = request.budget(self._config.sampling)
         limit = self._max_model_len
         return wanted if limit is None else min(wanted, limit - prompt_tokens)
 
@@ -366,6 +383,7 @@ class VLLMBackend:
         self, vllm: Any, request: GenerationRequest, max_tokens: int, tags: ThinkTags
     ) -> Any:
         kwargs = vllm_sampling(self._config.sampling, seed=request.seed, max_tokens=max_tokens)
+        kwargs["stop"] = list(request.stop_strings(self._config.sampling))
         # think tags that are special tokens survive only without skipping (the rest is
         # stripped afterwards); FINAL_ONLY: step() returns a request once, when it is done
         kwargs.update(
@@ -389,7 +407,7 @@ class VLLMBackend:
         max_tokens, seconds = budget
         text = tags.strip(completion.text) if tags.kept else completion.text
         ids = list(completion.token_ids)
-        clamped = max_tokens < self._config.sampling.max_tokens
+        clamped = max_tokens < item.request.budget(self._config.sampling)
         return Generation(
             key=item.request.key,
             text=text,
@@ -400,7 +418,14 @@ class VLLMBackend:
             thinking_prefilled=item.prefilled,
             thinking_tokens=count_thinking(self._tokenizer, ids, text, prefilled=item.prefilled),
             extra={"max_tokens": max_tokens} if clamped else {},
+            stopped_at=_stop_string(completion),
         )
+
+
+def _stop_string(completion: Any) -> str | None:
+    """The stop string that ended a completion (vLLM's ``stop_reason``; a token id is no string)."""
+    reason = getattr(completion, "stop_reason", None)
+    return reason if isinstance(reason, str) else None
 
 
 def _api(module: str) -> Any:

@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out-dir",
         type=Path,
         metavar="DIR",
-        help="write tradeoff.png, constraints.png and comparison.json here",
+        help="write tradeoff.png, constraints.png, by_length.png and comparison.json here",
     )
     parser.add_argument(
         "--markdown",
@@ -116,5 +116,9 @@ def _write_outputs(sweep: Any, out_dir: Path, markdown: Path | None) -> list[tup
     for path in [*paths, out_dir / "comparison.json"]:
         print(f"wrote {path}")
     base = (markdown.parent if markdown is not None else Path.cwd()).resolve()
-    alts = {"tradeoff.png": "reasoning vs obedience", "constraints.png": "compliance per type"}
+    alts = {
+        "tradeoff.png": "reasoning vs obedience",
+        "constraints.png": "compliance per type",
+        "by_length.png": "obedience vs thinking length",
+    }
     return [(alts[p.name], Path(os.path.relpath(p.resolve(), base)).as_posix()) for p in paths]

@@ -10,7 +10,7 @@ from typing import Any
 
 from mathif_pytest import __version__
 from mathif_pytest.cli.checkout import ini_data
-from mathif_pytest.dataset import load_dataset
+from mathif_pytest.dataset import Dataset, load_dataset
 from mathif_pytest.errors import MathIFError
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.reporting.tables import format_summary
@@ -90,14 +90,7 @@ def _score(args: argparse.Namespace, deviations: Deviations, pool: ScoringPool) 
     if data is None:
         raise MathIFError("--data is required here (no pytest configuration sets mathif_data)")
     dataset = load_dataset(data, deviations=deviations)
-    records = read_responses(args.responses, dataset, aligned_to=args.aligned_to)
-    samples = dataset.by_uid()
-    items = [
-        ScoringItem(
-            sample=samples[r.uid], index=r.sample, text=r.text, finish_reason=r.finish_reason
-        )
-        for r in records
-    ]
+    items = _items(args, dataset)
     config = ScoringConfig(
         deviations=deviations,
         constrained=not args.no_constraints,
@@ -126,3 +119,20 @@ def _score(args: argparse.Namespace, deviations: Deviations, pool: ScoringPool) 
         write_json_atomic(args.out, build_document(cases, meta))
         print(f"wrote {args.out}")
     return 0
+
+
+def _items(args: argparse.Namespace, dataset: Dataset) -> list[ScoringItem]:
+    """The responses to score (a line marked for the other prompt variant is left out)."""
+    records = read_responses(
+        args.responses,
+        dataset,
+        aligned_to=args.aligned_to,
+        constrained=not args.no_constraints,
+    )
+    samples = dataset.by_uid()
+    return [
+        ScoringItem(
+            sample=samples[r.uid], index=r.sample, text=r.text, finish_reason=r.finish_reason
+        )
+        for r in records
+    ]

@@ -1,4 +1,4 @@
-"""PNG plots of a sweep: the reasoning/obedience trade-off and compliance per constraint type."""
+"""PNG plots of a sweep: the trade-off, compliance per constraint type, obedience vs length."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from mathif_pytest.compare.sweep import Sweep
 from mathif_pytest.errors import MathIFError
 
-__all__ = ["plot_constraint_heatmap", "plot_tradeoff", "write_plots"]
+__all__ = ["plot_by_length", "plot_constraint_heatmap", "plot_tradeoff", "write_plots"]
 
 
 def _pyplot() -> Any:
@@ -26,7 +26,7 @@ def _pyplot() -> Any:
 
 
 def write_plots(sweep: Sweep, out_dir: Path) -> list[Path]:
-    """Write ``tradeoff.png`` and (with constraint data) ``constraints.png``; return their paths.
+    """Write ``tradeoff.png``, ``constraints.png`` and ``by_length.png`` (those with data).
 
     Raises:
         MathIFError: matplotlib is not installed.
@@ -36,7 +36,34 @@ def write_plots(sweep: Sweep, out_dir: Path) -> list[Path]:
     paths = [plot_tradeoff(sweep, out_dir / "tradeoff.png", plt)]
     if any(c.summary.by_constraint for c in sweep.checkpoints):
         paths.append(plot_constraint_heatmap(sweep, out_dir / "constraints.png", plt))
+    if any(c.summary.by_length is not None for c in sweep.checkpoints):
+        paths.append(plot_by_length(sweep, out_dir / "by_length.png", plt))
     return paths
+
+
+def plot_by_length(sweep: Sweep, path: Path, plt: Any) -> Path:
+    """HAcc per quantile bin of thinking length, one line per checkpoint (x: bin middles)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=150)
+    for c in sweep.checkpoints:
+        bins = c.summary.by_length
+        if bins is None:
+            continue
+        points = [((b.low + b.high) / 2, b.hard_accuracy or b.correctness) for b in bins.bins]
+        xs = [x for x, _ in points]
+        ys = [100 * rate.value for _, rate in points]
+        low = [y - 100 * rate.low for y, (_, rate) in zip(ys, points, strict=True)]
+        high = [100 * rate.high - y for y, (_, rate) in zip(ys, points, strict=True)]
+        ax.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, label=c.label, alpha=0.85)
+    ax.set_xlabel("thinking tokens (middle of each quantile bin)", fontsize=11)
+    ax.set_ylabel("hard accuracy % (95% Wilson interval)", fontsize=11)
+    ax.set_title("Obedience vs thinking length", fontsize=12)
+    ax.set_ylim(0, 100)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def _points(sweep: Sweep) -> list[tuple[str, Any, Any]]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from mathif_pytest.compare.flips import FLIP_KINDS, flips_by_constraint
 from mathif_pytest.compare.paired import ComparisonReport, MetricDelta
+from mathif_pytest.compare.render_analyses import analysis_tables
 from mathif_pytest.compare.sweep import Sweep
+from mathif_pytest.compare.table import Table
 from mathif_pytest.stats import GroupStats, Rate
 
 __all__ = ["Table", "render_markdown", "render_text", "sweep_tables"]
@@ -27,17 +28,6 @@ _FLIP_LABELS = {
 _REGRESSIONS = ("followed_to_violated", "correct_to_wrong")
 #: Flipped samples listed per comparison (all of them are in comparison.json).
 MAX_LISTED_FLIPS = 20
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Table:
-    """A titled table of text cells; ``folded`` tables go in a ``<details>`` block in Markdown."""
-
-    title: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    note: str = ""
-    folded: bool = False
 
 
 def _rate(rate: Rate | None) -> str:
@@ -72,7 +62,7 @@ def sweep_tables(sweep: Sweep) -> list[Table]:
         ),
     ):
         tables += [_breakdown(sweep, title, pick, m) for m in metrics]
-    return [t for t in tables if t.rows]
+    return [t for t in tables if t.rows] + analysis_tables(sweep)
 
 
 def _overall(sweep: Sweep) -> Table:

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mathif_pytest.analyses import ConstraintCost, constraint_cost, headline_cases
+from mathif_pytest.compare.effects import (
+    InterventionEffect,
+    intervention_effects,
+    intervention_label,
+)
 from mathif_pytest.compare.paired import CompareOptions, ComparisonReport, compare_runs
 from mathif_pytest.errors import MathIFError
 from mathif_pytest.runfile import RunFile
@@ -22,23 +28,32 @@ class Checkpoint:
     Attributes:
         label: its name in tables and plots.
         path: the results file.
-        summary: its metrics (95% Wilson intervals), breakdowns included.
+        summary: its metrics (95% Wilson intervals), breakdowns and analyses included; over the
+            constrained prompts when the run also asked them without constraints.
         revision: the data revision it was scored on, when the file records one.
+        cost: correctness with vs without constraints (a run that asked both ways).
+        intervention: the intervention its responses went through (None: plain).
     """
 
     label: str
     path: str
     summary: Summary
     revision: str | None
+    cost: ConstraintCost | None = None
+    intervention: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sweep:
-    """Checkpoints in the given order, and each neighbour pair compared (earlier = baseline)."""
+    """Checkpoints in the given order, and each neighbour pair compared (earlier = baseline).
+
+    ``effects``: each intervened run against the plain run of the same model.
+    """
 
     checkpoints: tuple[Checkpoint, ...]
     comparisons: tuple[ComparisonReport, ...]
     warnings: tuple[str, ...]
+    effects: tuple[InterventionEffect, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: per checkpoint its label, path, revision and summary; the comparisons."""
@@ -49,10 +64,13 @@ class Sweep:
                     "path": c.path,
                     "revision": c.revision,
                     "summary": c.summary.to_dict(),
+                    "constraint_cost": None if c.cost is None else c.cost.to_dict(),
+                    "intervention": c.intervention,
                 }
                 for c in self.checkpoints
             ],
             "comparisons": [r.to_dict() for r in self.comparisons],
+            "interventions": [e.to_dict() for e in self.effects],
             "warnings": list(self.warnings),
         }
 
@@ -94,23 +112,29 @@ def build_sweep(
             f"got {len(names)} labels for {len(runs)} runs; give one distinct "
             "--label per results file, in order"
         )
-    checkpoints = tuple(
-        Checkpoint(
-            label=name,
-            path=str(run.path),
-            summary=summarize(run.cases),
-            revision=data_revision(run.meta),
-        )
-        for name, run in zip(names, runs, strict=True)
-    )
+    checkpoints = tuple(_checkpoint(name, run) for name, run in zip(names, runs, strict=True))
+    headlines = [headline_cases(run.cases) for run in runs]
     comparisons = tuple(
-        compare_runs(runs[i - 1].cases, runs[i].cases, options, labels=(names[i - 1], names[i]))
+        compare_runs(headlines[i - 1], headlines[i], options, labels=(names[i - 1], names[i]))
         for i in range(1, len(runs))
     )
     return Sweep(
         checkpoints=checkpoints,
         comparisons=comparisons,
         warnings=_warnings(checkpoints, comparisons),
+        effects=intervention_effects(runs, names, options),
+    )
+
+
+def _checkpoint(label: str, run: RunFile) -> Checkpoint:
+    headline = headline_cases(run.cases)
+    return Checkpoint(
+        label=label,
+        path=str(run.path),
+        summary=summarize(headline),
+        revision=data_revision(run.meta),
+        cost=constraint_cost(run.cases) if len(headline) < len(run.cases) else None,
+        intervention=intervention_label(run),
     )
 
 

@@ -6,11 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mathif_pytest.analyses import ConstraintCost, constraint_cost, headline_cases
 from mathif_pytest.gate import (
     GateReport,
+    GateRow,
     RunOutcome,
     Threshold,
     decide_exit_status,
+    evaluate_constraint_cost,
     evaluate_gate,
 )
 from mathif_pytest.results import CaseResult
@@ -28,7 +31,9 @@ class SuiteReport:
 
     Attributes:
         name: the suite's name.
-        summary: metrics over the suite's cases, quarantined ones excluded.
+        summary: metrics over the suite's cases, quarantined ones excluded (in a suite that
+            asks its prompts both ways: over the constrained ones, see
+            :func:`~mathif_pytest.analyses.headline_cases`).
         gate: every threshold's verdict.
         cases: every scored response, quarantined ones included.
         quarantined: uids that ran but that the gate ignored.
@@ -38,6 +43,8 @@ class SuiteReport:
         power: for a gate without ``delta.*`` rows, what two unpaired runs of this size can
             tell apart (minimum detectable effect), or "". Delta rows carry their own power
             (``row.test.power``).
+        constraint_cost: correctness with vs without constraints, paired by prompt (a
+            ``constraints: both`` suite), None otherwise.
     """
 
     name: str
@@ -48,6 +55,7 @@ class SuiteReport:
     errors: tuple[str, ...] = ()
     comparison: ComparisonReport | None = None
     power: str = ""
+    constraint_cost: ConstraintCost | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,30 +172,55 @@ def _suite_report(
 ) -> SuiteReport:
     cases = tuple(state.cases[k] for k in sorted(state.cases))
     gated = [c for c in cases if c.uid not in state.quarantined]
-    summary = summarize(gated)
-    comparison = None
-    tested = any(t.relative_to_baseline for t in thresholds) or policy.get("absolute") == (
-        "significant"
-    )
-    if baseline is None and not tested:
-        gate = evaluate_gate(summary, thresholds)
-    else:
-        from mathif_pytest.compare import compare_runs, evaluate_gate_with_baseline
-
-        options = _gate_options(policy)
-        kept = None if baseline is None else [c for c in baseline if c.uid not in state.quarantined]
-        gate = evaluate_gate_with_baseline(summary, gated, kept, thresholds, options)
-        comparison = None if kept is None else compare_runs(kept, gated, options.compare)
+    headline = headline_cases(gated)
+    summary = summarize(headline)
+    plain = [t for t in thresholds if not t.constraint_cost]
+    kept = None
+    if baseline is not None:
+        kept = headline_cases([c for c in baseline if c.uid not in state.quarantined])
+    gate, comparison = _gate(summary, headline, kept, plain, policy)
+    cost = constraint_cost(gated) if len(headline) < len(gated) else None
+    cost_rows = evaluate_constraint_cost(cost, [t for t in thresholds if t.constraint_cost])
     return SuiteReport(
         name=name,
         summary=summary,
-        gate=gate,
+        gate=GateReport(rows=_in_order(thresholds, gate, cost_rows)),
         cases=cases,
         quarantined=tuple(sorted(state.quarantined)),
         errors=tuple(state.errors),
         comparison=comparison,
-        power=_power_line(summary, thresholds, policy),
+        power=_power_line(summary, plain, policy),
+        constraint_cost=cost,
     )
+
+
+def _gate(
+    summary: Summary,
+    cases: Sequence[CaseResult],
+    baseline: Sequence[CaseResult] | None,
+    thresholds: Sequence[Threshold],
+    policy: Mapping[str, Any],
+) -> tuple[GateReport, ComparisonReport | None]:
+    """The gate on the summary (and the baseline comparison, with a baseline or a test)."""
+    tested = any(t.relative_to_baseline for t in thresholds) or policy.get("absolute") == (
+        "significant"
+    )
+    if baseline is None and not tested:
+        return evaluate_gate(summary, thresholds), None
+    from mathif_pytest.compare import compare_runs, evaluate_gate_with_baseline
+
+    options = _gate_options(policy)
+    gate = evaluate_gate_with_baseline(summary, cases, baseline, thresholds, options)
+    comparison = None if baseline is None else compare_runs(baseline, cases, options.compare)
+    return gate, comparison
+
+
+def _in_order(
+    thresholds: Sequence[Threshold], plain: GateReport, cost: GateReport
+) -> tuple[GateRow, ...]:
+    """Both reports' rows (each in its thresholds' order) in the order the gate was written."""
+    rows = {False: iter(plain.rows), True: iter(cost.rows)}
+    return tuple(next(rows[t.constraint_cost]) for t in thresholds)
 
 
 def _gate_options(policy: Mapping[str, Any]) -> GateOptions:

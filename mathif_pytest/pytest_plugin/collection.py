@@ -1,4 +1,9 @@
-"""pytest adapter: collect YAML suites into one test item per MathIF sample."""
+"""pytest adapter: collect YAML suites into one test item per MathIF sample (and prompt variant).
+
+A suite with ``constraints: both`` asks each sample twice, so it gets two items, named
+``gsm8k_double-3[with_constraints]`` and ``gsm8k_double-3[without_constraints]``; other suites
+name an item by its uid alone.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,17 @@ import pytest
 from mathif_pytest.case import CaseFailure, CaseSpec, MathIFCase
 from mathif_pytest.errors import MathIFError
 
-__all__ = ["SESSION_KEY", "SPEC_KEY", "MathIFItem", "SuiteFile"]
+__all__ = ["SESSION_KEY", "SPEC_KEY", "MathIFItem", "SuiteFile", "item_name"]
 
 SPEC_KEY = pytest.StashKey[CaseSpec]()
 SESSION_KEY: pytest.StashKey[Any] = pytest.StashKey()
+
+
+def item_name(uid: str, constrained: bool, both: bool) -> str:
+    """The item's name: the uid, with the prompt variant when a suite asks both."""
+    if not both:
+        return uid
+    return f"{uid}[{'with' if constrained else 'without'}_constraints]"
 
 
 def _run_case(mathif_case: MathIFCase) -> None:
@@ -36,7 +48,7 @@ class MathIFItem(pytest.Function):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:  # noqa: D102
         spec = self.stash[SPEC_KEY]
-        return self.path, None, f"{spec.suite}::{spec.sample.uid}"
+        return self.path, None, f"{spec.suite}::{self.name}"
 
 
 class SuiteFile(pytest.File):
@@ -61,18 +73,19 @@ class SuiteFile(pytest.File):
             )
         state.suites[suite.name] = suite
         dataset = state.dataset(state.data_location(suite), state.deviations(suite))
-        constrained = suite.constrained and not state.settings.no_constraints
+        variants = (False,) if state.settings.no_constraints else suite.variants
         for sample in suite.selection.apply(dataset.samples):
-            spec = CaseSpec(
-                suite=suite.name,
-                sample=sample,
-                constrained=constrained,
-                quarantined=sample.uid in suite.quarantine,
-            )
-            yield self._item(spec)
+            for constrained in variants:
+                spec = CaseSpec(
+                    suite=suite.name,
+                    sample=sample,
+                    constrained=constrained,
+                    quarantined=sample.uid in suite.quarantine,
+                )
+                yield self._item(spec, item_name(sample.uid, constrained, len(variants) > 1))
 
-    def _item(self, spec: CaseSpec) -> MathIFItem:
-        item = MathIFItem.from_parent(self, name=spec.sample.uid, callobj=_run_case)
+    def _item(self, spec: CaseSpec, name: str) -> MathIFItem:
+        item = MathIFItem.from_parent(self, name=name, callobj=_run_case)
         item.stash[SPEC_KEY] = spec
         sample = spec.sample
         for marker in ("mathif", sample.source, sample.level):

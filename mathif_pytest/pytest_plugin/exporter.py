@@ -70,6 +70,12 @@ class RequestExporter:
         state = session.config.stash[SESSION_KEY]
         try:
             _, plan = state.plan(specs)
+            if plan.intervention is not None:
+                raise MathIFError(
+                    f"intervention {plan.intervention.label} generates in stages that depend on "
+                    "each other, which a batch file cannot hold; run it with pytest against "
+                    "the model or a server"
+                )
             target = ExportTarget(
                 out=self._out,
                 served_model=self._served_model or plan.model,

@@ -8,14 +8,15 @@ yields it, so an interrupted run loses only the responses still being generated.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from mathif_pytest.backends import Backend, Generation, GenerationRequest, SamplingSettings
-from mathif_pytest.backends.fingerprint import request_key, request_seed
+from mathif_pytest.backends.fingerprint import request_key, request_seed, variant_key
 from mathif_pytest.dataset import Sample
+from mathif_pytest.interventions import Intervention
 from mathif_pytest.prompts import build_prompt
 from mathif_pytest.store import ResponseStore, StoreMeta, held_lock
 
@@ -25,6 +26,7 @@ __all__ = [
     "GenerationReport",
     "generate_missing",
     "plan_requests",
+    "response_key",
 ]
 
 
@@ -58,6 +60,10 @@ class GenerationPlan:
         fingerprint: the model's identity (see ``backends.fingerprint``).
         sampling: sampling settings.
         requests: every request, deduplicated by key, in a stable order.
+        intervention: what is done to every response's thinking (None: nothing); its
+            responses are generated in stages and keyed apart from plain ones.
+        constraints: request key -> the prompt's constraint text (what ``repeat_constraints``
+            repeats), for the requests of an intervention.
     """
 
     backend: str
@@ -65,6 +71,8 @@ class GenerationPlan:
     fingerprint: str
     sampling: SamplingSettings
     requests: tuple[GenerationRequest, ...]
+    intervention: Intervention | None = None
+    constraints: Mapping[str, str] = field(default_factory=dict)
 
     def meta(self) -> StoreMeta:
         """What the store records beside each response."""
@@ -104,25 +112,36 @@ def plan_requests(
     """Add the requests for ``targets`` (sample, constrained?) × ``samples`` to a plan.
 
     The key of a request covers the backend, model fingerprint, sampling settings, the rendered
-    user prompt and the sample index, so changing any of them generates afresh.
+    user prompt and the sample index (and the plan's intervention), so changing any of them
+    generates afresh.
     """
     requests = {r.key: r for r in plan.requests}
+    constraints = dict(plan.constraints)
     for sample, constrained in targets:
         prompt = build_prompt(sample, with_constraints=constrained)
         for index in range(samples):
-            key = request_key(plan.backend, plan.fingerprint, plan.sampling, prompt, index)
+            key = response_key(plan, prompt, index)
             seed = request_seed(plan.sampling.seed, sample.uid, index)
-            requests.setdefault(
-                key,
-                GenerationRequest(key=key, uid=sample.uid, sample=index, prompt=prompt, seed=seed),
+            request = GenerationRequest(
+                key=key,
+                uid=sample.uid,
+                sample=index,
+                prompt=prompt,
+                seed=seed,
+                constrained=constrained,
             )
-    return GenerationPlan(
-        backend=plan.backend,
-        model=plan.model,
-        fingerprint=plan.fingerprint,
-        sampling=plan.sampling,
-        requests=tuple(requests.values()),
-    )
+            requests.setdefault(key, request)
+            if plan.intervention is not None and constrained:
+                constraints[key] = " ".join(c.description for c in sample.constraints)
+    return replace(plan, requests=tuple(requests.values()), constraints=constraints)
+
+
+def response_key(plan: GenerationPlan, prompt: str, index: int) -> str:
+    """The store key of a response to ``prompt``: its request's, with the plan's intervention."""
+    key = request_key(plan.backend, plan.fingerprint, plan.sampling, prompt, index)
+    if plan.intervention is None:
+        return key
+    return variant_key(key, {"intervention": plan.intervention.key_dict()})
 
 
 def generate_missing(
@@ -188,7 +207,7 @@ def _generate(
     if progress is not None:
         progress.start(len(missing), _start_lines(plan, len(missing), len(found)))
     try:
-        for count, generation in enumerate(backend.generate(missing)):
+        for count, generation in enumerate(_produce(plan, missing, backend, store, progress)):
             if progress is not None:
                 if count == 0:  # the engine is up: its settings are decided
                     progress.note(f"mathif engine: {_describe(backend.describe())}")
@@ -216,14 +235,49 @@ def _generate(
     )
 
 
+def _produce(
+    plan: GenerationPlan,
+    missing: Sequence[GenerationRequest],
+    backend: Backend,
+    store: ResponseStore,
+    progress: GenerationProgress | None,
+) -> Iterator[Generation]:
+    """The responses to ``missing``: one backend call, or an intervention's stages."""
+    if plan.intervention is None:
+        yield from backend.generate(missing)
+        return
+    from mathif_pytest.interventions.runner import StagedJob, StageRunner
+
+    runner = StageRunner(
+        intervention=plan.intervention,
+        sampling=plan.sampling,
+        stage_key=lambda request, ask: variant_key(
+            request_key(
+                plan.backend, plan.fingerprint, plan.sampling, request.prompt, request.sample
+            ),
+            ask.variant(),
+        ),
+        store=store,
+        meta=plan.meta(),
+        note=None if progress is None else progress.note,
+    )
+    jobs = [StagedJob(request=r, constraints=plan.constraints.get(r.key, "")) for r in missing]
+    yield from runner.run(jobs, backend)
+
+
 def _start_lines(plan: GenerationPlan, missing: int, reused: int) -> list[str]:
     """What is about to be generated, with what and how: the explicit sampling parameters."""
     sampling = ", ".join(f"{k}={v}" for k, v in plan.sampling.to_dict().items())
-    return [
+    lines = [
         f"mathif generate: {missing} responses with {plan.backend} ({plan.model}), "
         f"{reused} reused from the store",
         f"mathif sampling: {sampling}",
     ]
+    if plan.intervention is not None:
+        lines.append(
+            f"mathif intervention: {plan.intervention.label} (in stages; each stage is stored)"
+        )
+    return lines
 
 
 def _describe(described: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from mathif_pytest.batch.shards import Shard, parse_shard
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
+from mathif_pytest.interventions import Intervention, parse_intervention
 from mathif_pytest.protocol import Deviations
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "engine_arg",
     "fraction",
     "gate",
+    "intervention",
     "level",
     "min_power",
     "non_negative_float",
@@ -148,6 +150,16 @@ def shard(text: str) -> Shard:
     try:
         return parse_shard(text)
     except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def intervention(text: str) -> Intervention:
+    """An intervention, as a suite's ``intervention:`` value (``budget_forcing: 2``...)."""
+    from mathif_pytest.errors import MathIFError
+
+    try:
+        return parse_intervention(text, "--mathif-intervention")
+    except MathIFError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 

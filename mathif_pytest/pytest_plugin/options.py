@@ -13,6 +13,7 @@ from mathif_pytest.backends import BACKEND_NAMES
 from mathif_pytest.backends.engine_args import merge_engine_args
 from mathif_pytest.errors import GateSpecError
 from mathif_pytest.gate import Threshold, parse_threshold
+from mathif_pytest.interventions import Intervention
 from mathif_pytest.protocol import Deviations
 from mathif_pytest.pytest_plugin import option_types
 
@@ -125,6 +126,14 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="prompts without constraint text; score correctness only (paper's w/o const.).",
+    )
+    add(
+        "--mathif-intervention",
+        type=option_types.intervention,
+        default=None,
+        metavar="KIND[=N]",
+        help="intervene in the thinking, in stages: repeat_constraints, thinking_budget=TOKENS "
+        "or budget_forcing=N (replaces the suites' intervention:; docs/interventions.md).",
     )
     add(
         "--mathif-gate",
@@ -293,6 +302,7 @@ class Settings:
     min_power_drop: float | None = None
     absolute: str = "point"
     active: bool = False
+    intervention: Intervention | None = None
 
     def gate_policy(self) -> dict[str, Any]:
         """How the gate's tested rows are judged, as :meth:`RunAggregator.finish` reads it."""
@@ -378,6 +388,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         min_power_drop=min_power_drop,
         absolute=opt.mathif_absolute or "point",
         active=any_mathif_option(opt),
+        intervention=opt.mathif_intervention,
     )
 
 

@@ -204,6 +204,8 @@ def mathif_case(request: pytest.FixtureRequest, mathif_generations: Any) -> Iter
     }
     if report.backend_info:
         stats["backend_info"] = report.backend_info
+    if plan.intervention is not None:
+        stats["intervention"] = plan.intervention.to_dict()
     item.user_properties.append((_GENERATION_PROPERTY, json.dumps(stats, default=str)))
     error: str | None = None
     try:

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mathif_pytest.backends import Backend, BackendConfig, SamplingSettings
+from mathif_pytest.backends import Backend, BackendConfig, Generation, SamplingSettings
 from mathif_pytest.backends._sampling import model_sampling
 from mathif_pytest.backends.fingerprint import model_fingerprint
 from mathif_pytest.backends.resolve import resolve_backend_name
 from mathif_pytest.case import CaseSpec, MathIFCase
 from mathif_pytest.dataset import Dataset, load_dataset
 from mathif_pytest.errors import BackendError, MathIFError
+from mathif_pytest.interventions import Intervention
 from mathif_pytest.prompts import build_prompt
 from mathif_pytest.protocol import (
     DEFAULT_MAX_TOKENS,
@@ -28,6 +29,7 @@ from mathif_pytest.pytest_plugin.generation import (
     GenerationReport,
     generate_missing,
     plan_requests,
+    response_key,
 )
 from mathif_pytest.pytest_plugin.options import DEFAULT_DATA, Settings
 from mathif_pytest.results import CaseResult
@@ -39,9 +41,12 @@ from mathif_pytest.scoring import (
     split_items,
 )
 from mathif_pytest.suite import SAMPLING_KEYS, Suite
+from mathif_pytest.token_counts import TokenCounts
 
 __all__ = ["Generated", "MathIFSession", "RunSettings"]
 
+#: Where each backend's token counts come from (the replay backend has none: estimated).
+_LENGTH_SOURCES = {"vllm": "tokenizer", "transformers": "tokenizer", "openai": "server"}
 _DEFAULTS: dict[str, Any] = {
     "temperature": DEFAULT_TEMPERATURE,
     "top_p": DEFAULT_TOP_P,
@@ -57,10 +62,14 @@ _DEFAULTS: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunSettings:
-    """The sampling and backend settings of the whole session (one model answers every suite)."""
+    """The sampling and backend settings of the whole session (one model answers every suite).
+
+    ``intervention``: what is done to every response's thinking (None: nothing).
+    """
 
     backend: BackendConfig
     samples: int
+    intervention: Intervention | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,7 +152,42 @@ class MathIFSession:
         backend = BackendConfig(
             name=name, model=config.model, sampling=sampling, options=config.options
         )
-        return RunSettings(backend=backend, samples=int(values["samples"]))
+        intervention = self._intervention(specs, name)
+        return RunSettings(
+            backend=backend, samples=int(values["samples"]), intervention=intervention
+        )
+
+    def _intervention(self, specs: Sequence[CaseSpec], backend: str) -> Intervention | None:
+        """The command line's intervention, else the suites' (which must agree), checked.
+
+        Raises:
+            MathIFError: suites disagree, ``repeat_constraints`` meets prompts without
+                constraints, or the replay backend would have to run one.
+        """
+        chosen = self.settings.intervention
+        if chosen is None:
+            found = {self.suites[s.suite].intervention for s in specs}
+            if len(found) > 1:
+                listed = ", ".join(sorted("none" if i is None else i.label for i in found))
+                raise MathIFError(
+                    f"the selected suites ask for different interventions ({listed}); one model "
+                    "run has one: run them separately, or set --mathif-intervention"
+                )
+            chosen = found.pop() if found else None
+        if chosen is None:
+            return None
+        if chosen.needs_constraints and any(not s.constrained for s in specs):
+            raise MathIFError(
+                f"intervention {chosen.label} repeats the constraints, but some selected prompts "
+                "carry none (constraints: false or both, or --mathif-no-constraints)"
+            )
+        if backend == "replay" and not self.settings.rescore:
+            raise MathIFError(
+                f"intervention {chosen.label} continues the model's own text in stages; the "
+                "replay backend only reads a file: use vllm, transformers or openai (or "
+                "--mathif-rescore to score stored intervention responses)"
+            )
+        return chosen
 
     def _suite_sampling(self, names: set[str]) -> dict[str, Any]:
         chosen: dict[str, Any] = {}
@@ -175,6 +219,7 @@ class MathIFSession:
             fingerprint=model_fingerprint(run.backend),
             sampling=run.backend.sampling,
             requests=(),
+            intervention=run.intervention,
         )
         targets = [(s.sample, s.constrained) for s in specs]
         return run, plan_requests(targets, samples=run.samples, plan=plan)
@@ -239,15 +284,28 @@ class MathIFSession:
         self, spec: CaseSpec, generated: Generated
     ) -> tuple[str, list[ScoringItem], ScoringConfig]:
         prompt = build_prompt(spec.sample, with_constraints=spec.constrained)
-        texts, finish, prefilled = self._responses(spec, prompt, generated)
+        generations = self._responses(spec, prompt, generated)
         config = ScoringConfig(
             deviations=self.deviations(self.suites[spec.suite]),
             constrained=spec.constrained,
             grading_timeout=self.settings.grading_timeout,
         )
+        default_source = _LENGTH_SOURCES.get(generated.plan.backend, "backend")
         items = [
-            ScoringItem(sample=spec.sample, index=i, text=t, finish_reason=f, thinking_prefilled=p)
-            for i, (t, f, p) in enumerate(zip(texts, finish, prefilled, strict=True))
+            ScoringItem(
+                sample=spec.sample,
+                index=i,
+                text=g.text,
+                finish_reason=g.finish_reason,
+                thinking_prefilled=g.thinking_prefilled,
+                token_counts=TokenCounts(
+                    thinking=g.thinking_tokens,
+                    completion=g.completion_tokens,
+                    source=str(g.extra.get("counted_by", default_source)),
+                ),
+                intervention=g.extra.get("intervention"),
+            )
+            for i, g in enumerate(generations)
         ]
         return prompt, items, config
 
@@ -294,26 +352,17 @@ class MathIFSession:
                     self._baseline_cases.setdefault(case.uid, []).append(case)
         return self._baseline_cases
 
-    def _responses(
-        self, spec: CaseSpec, prompt: str, generated: Generated
-    ) -> tuple[list[str], list[str | None], list[bool]]:
-        from mathif_pytest.backends.fingerprint import request_key
-
-        plan = generated.plan
-        texts: list[str] = []
-        finish: list[str | None] = []
-        prefilled: list[bool] = []
+    def _responses(self, spec: CaseSpec, prompt: str, generated: Generated) -> list[Generation]:
+        generations: list[Generation] = []
         for index in range(generated.samples):
-            key = request_key(plan.backend, plan.fingerprint, plan.sampling, prompt, index)
+            key = response_key(generated.plan, prompt, index)
             if key in generated.report.errors:
                 raise MathIFError(f"{spec.sample.uid}: {generated.report.errors[key]}")
             generation = generated.report.generations.get(key)
             if generation is None:
                 raise MathIFError(f"{spec.sample.uid}: no response was generated (sample {index})")
-            texts.append(generation.text)
-            finish.append(generation.finish_reason)
-            prefilled.append(generation.thinking_prefilled)
-        return texts, finish, prefilled
+            generations.append(generation)
+        return generations
 
     def _scoring_pool(self) -> ScoringPool:
         if self._pool is None:

@@ -129,6 +129,8 @@ def threshold_problem(
             "a delta.* threshold compares with a baseline run; pass --mathif-baseline "
             "RESULTS.json (an earlier run's --mathif-results)"
         )
+    if threshold.constraint_cost:
+        return _cost_problem(threshold, specs)
     constrained = [s for s in specs if s.constrained]
     if threshold.metric in _CONSTRAINED_METRICS and not constrained:
         return (
@@ -144,6 +146,23 @@ def threshold_problem(
         close = difflib.get_close_matches(threshold.group, sorted(places | types), n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"sources and levels: {sorted(places)}"
         return f"no selected sample is in group {threshold.group!r}; {hint}"
+    return None
+
+
+def _cost_problem(threshold: Threshold, specs: Sequence[CaseSpec]) -> str | None:
+    """Why a ``constraint_cost.*`` threshold cannot be judged (None when it can)."""
+    asked = {(s.sample.uid, s.constrained) for s in specs}
+    paired = [s for s in specs if s.constrained and (s.sample.uid, False) in asked]
+    if not paired:
+        return (
+            f"{threshold.metric} compares each prompt asked with and without its constraints; "
+            "set `constraints: both` in the suite"
+        )
+    places = {s.sample.source for s in paired} | {s.sample.level for s in paired}
+    if threshold.group is not None and threshold.group not in places:
+        close = difflib.get_close_matches(threshold.group, sorted(places), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"sources and levels: {sorted(places)}"
+        return f"no prompt asked both ways is in group {threshold.group!r}; {hint}"
     return None
 
 

@@ -91,7 +91,8 @@ def suite_listing(settings: Settings) -> list[str]:
         path = BUILTIN_DIR / f"{name}.yaml"
         suite = load_suite(path, yaml.safe_load(path.read_text(encoding="utf-8")))
         size = "?" if samples is None else str(len(suite.selection.apply(samples)))
-        kind = "" if suite.constrained else " (no constraints)"
+        kind = "" if suite.variants == (True,) else " (no constraints)"
+        kind = " (with and without constraints)" if len(suite.variants) > 1 else kind
         lines.append(f"  {name:<16} {size:>4} samples{kind}  {suite.description}")
     lines.append(
         "run one with --mathif-suite NAME (repeatable) or a YAML file of your own "

@@ -215,12 +215,17 @@ class MathIFAllure:
         write_text_atomic(self.results_dir / "mathif-run-globals.json", globals_json(listed))
 
     def _write_charts(self, report: RunReport) -> list[GlobalAttachment]:
+        from mathif_pytest.analyses import headline_cases
         from mathif_pytest.reporting.plots import summary_charts
         from mathif_pytest.stats import summarize
 
         cases = {(c.uid, c.sample, c.constrained): c for s in report.suites for c in s.cases}
         listed = []
-        for index, (name, png) in enumerate(summary_charts(summarize(cases.values())).items()):
+        cost = next((s.constraint_cost for s in report.suites if s.constraint_cost), None)
+        # with both prompt variants (constraints: both), the metrics are the constrained ones'
+        drawn = list(cases.values()) if cost is None else headline_cases(list(cases.values()))
+        charts = summary_charts(summarize(drawn), cost)
+        for index, (name, png) in enumerate(charts.items()):
             source = f"mathif-chart-{index}-attachment.png"
             (self.results_dir / source).write_bytes(png)
             listed.append(GlobalAttachment(name=name, source=source, type="image/png"))

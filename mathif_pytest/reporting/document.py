@@ -66,6 +66,9 @@ def _suite_entry(suite: SuiteReport) -> dict[str, Any]:
         "comparison": None if suite.comparison is None else suite.comparison.to_dict(),
         "power": suite.power,
         "multisample": multisample_stats(suite.cases),
+        "constraint_cost": None
+        if suite.constraint_cost is None
+        else suite.constraint_cost.to_dict(),
     }
 
 

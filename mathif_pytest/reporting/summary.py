@@ -15,6 +15,7 @@ from mathif_pytest.compare import ComparisonReport
 from mathif_pytest.compare.flips import flips_by_constraint
 from mathif_pytest.gate import GateReport, GateRow, Threshold
 from mathif_pytest.pytest_plugin.aggregate import RunReport, SuiteReport
+from mathif_pytest.reporting.analysis_lines import analysis_lines
 from mathif_pytest.reporting.tables import format_multisample, format_summary, multisample_stats
 from mathif_pytest.results import CaseResult
 
@@ -53,6 +54,8 @@ def run_summary_lines(report: RunReport) -> list[str]:
 def _suite_lines(suite: SuiteReport) -> list[str]:
     lines = format_summary(suite.summary).splitlines()
     lines += format_multisample(multisample_stats(suite.cases))
+    analyses = analysis_lines(suite.summary, suite.constraint_cost, suite.cases)
+    lines += ["", *analyses] if analyses else []
     if suite.quarantined:
         names = ", ".join(suite.quarantined[:5])
         more = ", ..." if len(suite.quarantined) > 5 else ""
@@ -70,8 +73,8 @@ def _suite_lines(suite: SuiteReport) -> list[str]:
 
 
 def format_bound(threshold: Threshold) -> str:
-    """``>= 40.00%`` for a rate, ``>= -2.00 pts`` for a delta (the threshold's own unit)."""
-    if threshold.relative_to_baseline:
+    """``>= 40.00%`` for a rate, ``>= -2.00 pts`` for a delta or cost (the threshold's unit)."""
+    if threshold.in_points:
         return f"{threshold.op} {100 * threshold.value:+.2f} pts"
     return f"{threshold.op} {100 * threshold.value:.2f}%"
 
@@ -81,7 +84,7 @@ def format_observed(row: GateRow) -> str:
     rate = row.rate
     if rate is None:
         return "-"
-    if row.threshold.relative_to_baseline:
+    if row.threshold.in_points:
         return f"{100 * rate.value:+.2f} pts [{100 * rate.low:+.2f}, {100 * rate.high:+.2f}]"
     return f"{100 * rate.value:.2f}% [{100 * rate.low:.2f}, {100 * rate.high:.2f}]"
 
@@ -92,7 +95,7 @@ def reason_needed(row: GateRow) -> bool:
     It does for a delta threshold (its test) and when nothing could be observed; an absolute
     row's reason repeats bound and observation, as fractions.
     """
-    return row.rate is None or row.threshold.relative_to_baseline
+    return row.rate is None or row.threshold.relative_to_baseline or row.threshold.constraint_cost
 
 
 def _gate_lines(gate: GateReport) -> list[str]:
@@ -104,7 +107,7 @@ def _gate_lines(gate: GateReport) -> list[str]:
     for row in gate.rows:
         rate, label = row.rate, row.threshold.label
         count = "" if rate is None else f"n={rate.n}"
-        if rate is not None and not row.threshold.relative_to_baseline:
+        if rate is not None and not row.threshold.in_points:
             count = f"{rate.successes:g}/{rate.n}"
         if len(label) > width:
             lines.append(f"  {label}")
@@ -261,7 +264,8 @@ def failed_samples_lines(
     order = sorted(uids.items(), key=lambda i: (not i[0].startswith("regressed"), -len(i[1]), i[0]))
     for reason, names in order:
         head = f"  {reason:<{width}} {len(names):>4}  "
-        lines.append(head + _fit(names, _WIDTH - len(head)))
+        # a sample asked with and without its constraints may fail both ways: named once
+        lines.append(head + _fit(list(dict.fromkeys(names)), _WIDTH - len(head)))
     return [*lines, ""]
 
 

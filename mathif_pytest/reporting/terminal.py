@@ -48,6 +48,8 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
     flags += [f"--mathif-engine-arg {k}={v}" for k, v in settings.engine_args.items()]
     if settings.no_constraints:
         flags.append("--mathif-no-constraints")
+    if settings.intervention is not None:
+        flags.append(f"--mathif-intervention {settings.intervention.label}")
     flags += _gate_flags(settings)
     from mathif_pytest import __version__
 

@@ -7,8 +7,9 @@ there. Results come back in input order and do not depend on the number of worke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mathif_pytest.constraints import Verdict
 from mathif_pytest.dataset import Sample
@@ -17,6 +18,7 @@ from mathif_pytest.protocol import Deviations
 from mathif_pytest.results import CaseResult
 from mathif_pytest.scoring._pool import ScoringPool
 from mathif_pytest.scoring._tasks import Task, WorkerSettings
+from mathif_pytest.token_counts import TokenCounts, response_lengths
 
 __all__ = ["ScoringConfig", "ScoringItem", "ScoringPool", "score_items", "split_items"]
 
@@ -51,6 +53,8 @@ class ScoringItem:
     """One response to score: the sample, which sample of that prompt, the raw text.
 
     ``thinking_prefilled``: the chat template opened ``<think>`` before the response started.
+    ``token_counts``: what the backend counted (None: estimated from the text).
+    ``intervention``: the record of an intervention on this response (None: none).
     """
 
     sample: Sample
@@ -58,6 +62,8 @@ class ScoringItem:
     text: str
     finish_reason: str | None = None
     thinking_prefilled: bool = False
+    token_counts: TokenCounts | None = None
+    intervention: Mapping[str, Any] | None = None
 
 
 def split_items(items: Sequence[ScoringItem], config: ScoringConfig) -> list[ResponseParts]:
@@ -120,6 +126,7 @@ def _result(
     config: ScoringConfig,
 ) -> CaseResult:
     sample = item.sample
+    lengths = response_lengths(item.token_counts, parts.thinking, _after_thinking(parts))
     return CaseResult(
         uid=sample.uid,
         sample=item.index,
@@ -132,4 +139,15 @@ def _result(
         think_opened=parts.think_opened,
         think_closed=parts.think_closed,
         finish_reason=item.finish_reason,
+        thinking_tokens=lengths.thinking_tokens,
+        answer_tokens=lengths.answer_tokens,
+        length_source=lengths.source,
+        intervention=item.intervention,
     )
+
+
+def _after_thinking(parts: ResponseParts) -> str:
+    """The text after the thinking (all of it without think tags; none while still thinking)."""
+    if parts.think_closed:
+        return parts.raw.partition("</think>")[2]
+    return "" if parts.think_opened else parts.raw

@@ -424,6 +424,8 @@ def test_the_run_summary_is_listed_first_then_charts_and_results(run: AllureRun)
         "compliance per constraint type",
         "metrics per source",
         "metrics per level",
+        "obedience vs thinking length",
+        "error sets",
         "mathif results",
     ]
     assert run.count("*-globals.json") == 1

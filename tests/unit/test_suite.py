@@ -51,7 +51,12 @@ def test_the_repository_and_example_suites_extend_built_ins(data_dir: Path) -> N
     for path in [*sorted((REPO / "suites").glob("*.yaml")), *(REPO / "examples/suites").glob("*")]:
         suite = load_suite(path, yaml.safe_load(path.read_text(encoding="utf-8")))
         sizes[suite.name] = len(suite.selection.apply(samples))
-    assert sizes == {"full": 420, "smoke-vs-baseline": 45, "aime-8-samples": 60}
+    assert sizes == {
+        "full": 420,
+        "smoke-vs-baseline": 45,
+        "aime-8-samples": 60,
+        "constraint-cost": 420,
+    }
 
 
 def test_smoke_subset_covers_every_cell_and_every_constraint_type(data_dir: Path) -> None:
@@ -145,3 +150,27 @@ def test_data_not_laid_out_like_mathif_has_no_missing_files(data_dir: Path) -> N
 
     other = [replace(s, source="mybench") for s in load_dataset(data_dir).samples[:5]]
     assert Selection().missing_files(other) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "variants"), [("true", (True,)), ("false", (False,)), ("both", (True, False))]
+)
+def test_constraints_asks_with_without_or_both(
+    tmp_path: Path, value: str, variants: tuple[bool, ...]
+) -> None:
+    suite = _suite(tmp_path, f"mathif:\n  constraints: {value}\n")
+    assert suite.variants == variants and suite.constrained is (True in variants)
+
+
+def test_constraints_takes_nothing_else(tmp_path: Path) -> None:
+    with pytest.raises(SuiteError, match=r"mathif\.constraints must be true, false or both"):
+        _suite(tmp_path, "mathif:\n  constraints: sometimes\n")
+
+
+def test_an_intervention_is_read_and_a_repeat_without_constraints_refused(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, "mathif:\n  intervention:\n    budget_forcing: 3\n")
+    assert suite.intervention is not None and suite.intervention.label == "budget_forcing=3"
+    with pytest.raises(SuiteError, match="repeat_constraints repeats the constraints"):
+        _suite(tmp_path, "mathif:\n  constraints: false\n  intervention: repeat_constraints\n")
+    with pytest.raises(SuiteError, match="did you mean 'thinking_budget'"):
+        _suite(tmp_path, "mathif:\n  intervention: {thinking_budgets: 5}\n")

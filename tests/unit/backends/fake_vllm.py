@@ -87,7 +87,9 @@ def TokensPrompt(**kwargs: Any) -> dict[str, Any]:  # a TypedDict in vLLM
     return dict(kwargs)
 
 
-Responder = Callable[[list[int], SamplingParams], tuple[str, list[int], str]]
+#: (text, token ids, finish reason), or with a fourth item: the stop string that ended it
+#: (vLLM's ``CompletionOutput.stop_reason``; None otherwise).
+Responder = Callable[[list[int], SamplingParams], tuple[Any, ...]]
 
 
 def default_responder(prompt_ids: list[int], params: SamplingParams) -> tuple[str, list[int], str]:
@@ -133,8 +135,10 @@ class FakeEngine:
 
     def _output(self, request_id: str, ids: list[int], params: SamplingParams, lora: Any) -> Any:
         assert params.kwargs["output_kind"] is RequestOutputKind.FINAL_ONLY
-        text, tokens, reason = FakeVLLM.responder(ids, params)
-        completion = types.SimpleNamespace(text=text, finish_reason=reason, token_ids=tokens)
+        text, tokens, reason, *stopped = FakeVLLM.responder(ids, params)
+        completion = types.SimpleNamespace(
+            text=text, finish_reason=reason, token_ids=tokens, stop_reason=(stopped or [None])[0]
+        )
         return types.SimpleNamespace(
             request_id=request_id, finished=True, prompt_token_ids=ids, outputs=[completion]
         )
