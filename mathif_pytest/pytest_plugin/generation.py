@@ -199,6 +199,8 @@ def _generate(
     runner: tuple[Callable[[], Backend], GenerationProgress | None],
 ) -> GenerationReport:
     make_backend, progress = runner
+    if plan.backend == "replay":  # reading a file: nothing to wait for, no sampling to show
+        progress = None
     generations = dict(found)
     errors: dict[str, str] = {}
     by_key = {r.key: r for r in missing}
