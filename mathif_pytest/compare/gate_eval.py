@@ -20,7 +20,7 @@ from mathif_pytest.compare.paired import CompareOptions, ComparisonReport, compa
 from mathif_pytest.compare.power_model import DEFAULT_POWER, row_power
 from mathif_pytest.compare.row_statistics import RowStatistics
 from mathif_pytest.gate import GateReport, GateRow, Threshold, evaluate_gate
-from mathif_pytest.gate_evidence import PowerStatement, RowTest
+from mathif_pytest.gate.evidence import PowerStatement, RowTest
 from mathif_pytest.results import CaseResult
 from mathif_pytest.stats import Summary
 

@@ -16,7 +16,7 @@ from mathif_pytest.compare.paired import prompt_units, prompt_value
 from mathif_pytest.compare.power_model import DEFAULT_POWER, PowerModel, row_power
 from mathif_pytest.errors import MathIFError
 from mathif_pytest.gate import Threshold
-from mathif_pytest.gate_evidence import PowerStatement
+from mathif_pytest.gate.evidence import PowerStatement
 from mathif_pytest.results import CaseResult
 
 __all__ = ["Plan", "PlanOptions", "PlanRow", "plan_gate"]

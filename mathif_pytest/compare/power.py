@@ -101,7 +101,7 @@ def describe_power(summary: Summary, *, metric: str = "hard_accuracy", alpha: fl
 
     The unpaired MDE of two independent runs of this size at this run's rate: what an absolute
     threshold can tell apart from a rerun. Gates with ``delta.*`` rows state each row's own
-    power instead (:attr:`~mathif_pytest.gate_evidence.RowTest.power`).
+    power instead (:attr:`~mathif_pytest.gate.evidence.RowTest.power`).
     """
     rate = summary.overall.metric(metric)
     if rate is None or rate.n == 0:

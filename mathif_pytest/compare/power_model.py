@@ -26,7 +26,7 @@ from statistics import NormalDist
 
 from mathif_pytest.compare.power_exact import BinaryRule, binary_power
 from mathif_pytest.compare.power_sim import power_curve
-from mathif_pytest.gate_evidence import PowerStatement
+from mathif_pytest.gate.evidence import PowerStatement
 
 __all__ = ["DEFAULT_POWER", "PowerModel", "row_power"]
 

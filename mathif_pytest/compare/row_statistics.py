@@ -18,7 +18,7 @@ class RowStatistics:
     Attributes:
         threshold: the row.
         kind: ``no-worse``, ``must-improve`` or ``significantly-below`` (see
-            :class:`~mathif_pytest.gate_evidence.RowTest`).
+            :class:`~mathif_pytest.gate.evidence.RowTest`).
         null: the null hypothesis, e.g. ``delta >= -0.02``.
         p_value: the row's one-sided p-value of its null.
         components: the p-values it is the maximum of, with their names.
