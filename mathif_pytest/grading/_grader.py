@@ -18,9 +18,10 @@ from mathif_pytest.grading._grades import (
 )
 from mathif_pytest.grading._match import Extraction, extract
 from mathif_pytest.grading._memo import memo_disabled
-from mathif_pytest.grading._pool import WorkerFailed, WorkerPool, WorkerTimeout
+from mathif_pytest.grading._remote import SympyWorkers
 from mathif_pytest.grading._tora import ToraSettings
 from mathif_pytest.protocol import Deviations
+from mathif_pytest.workers import WorkerGone
 
 __all__ = ["IN_PROCESS_MAX_CHARS", "Config", "Grader"]
 
@@ -99,7 +100,7 @@ class Grader:
         self.fast_path = fast_path
         self._config = Config(deviations, float(timeout))
         self._cache: dict[_CacheKey, Decision] | None = {} if cache else None
-        self._pool = WorkerPool(jobs)
+        self._pool = SympyWorkers(jobs)
         self._finalizer = weakref.finalize(self, self._pool.close)
 
     def __enter__(self) -> Grader:
@@ -121,7 +122,7 @@ class Grader:
     @property
     def worker_startup_seconds(self) -> tuple[float, ...]:
         """How long each worker started so far took to import sympy and report ready."""
-        return tuple(self._pool.startups)
+        return self._pool.startups()
 
     @property
     def worker_pids(self) -> tuple[int, ...]:
@@ -207,9 +208,9 @@ class Grader:
         }
         try:
             reply = self._pool.call(payload, config.timeout)
-        except WorkerTimeout:
-            return f"grading timed out after {config.timeout:g} s"
-        except WorkerFailed as error:
+        except WorkerGone as error:
+            if error.timed_out:
+                return f"grading timed out after {config.timeout:g} s"
             return f"grading worker failed ({error})"
         if not reply.get("ok"):
             return f"internal grader error ({reply.get('error')})"

@@ -9,11 +9,6 @@ extraction, the decision cache, the in-process fast path for short answers, then
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
-
 from mathif_pytest.grading._decide import CheapOps, Decision, NeedsSympy, decide
 from mathif_pytest.grading._grader import IN_PROCESS_MAX_CHARS, Config
 from mathif_pytest.grading._grades import (
@@ -25,33 +20,11 @@ from mathif_pytest.grading._grades import (
 )
 from mathif_pytest.grading._match import Extraction, extract
 from mathif_pytest.grading._tora import ToraSettings
+from mathif_pytest.workers import Overrun, deadline
 
-__all__ = ["InlineGrader", "Overrun", "deadline"]
+__all__ = ["InlineGrader"]
 
 _CACHE_MAX_ENTRIES = 200_000
-
-
-class Overrun(BaseException):
-    """A :func:`deadline` expired (a BaseException, so that no ``except Exception`` eats it)."""
-
-
-def _expire(signum: int, frame: FrameType | None) -> None:
-    raise Overrun
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`Overrun` in the block once ``seconds`` of wall time have passed.
-
-    Main thread of a process we own only (the scoring workers): it uses ``SIGALRM``.
-    """
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class InlineGrader:
