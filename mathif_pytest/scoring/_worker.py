@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from mathif_pytest.constraints import Verdict, check_response
-from mathif_pytest.grading._grader import Config
 from mathif_pytest.grading._inline import InlineGrader
+from mathif_pytest.grading._steps import Config
 from mathif_pytest.scoring._tasks import Outcome, Task, WorkerSettings
 from mathif_pytest.workers import Overrun, deadline
 
