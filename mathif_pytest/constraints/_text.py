@@ -54,7 +54,9 @@ def count_words(text: str) -> int:
 
 @functools.cache
 def _word_tokenizer() -> Callable[[str], list[str]]:
-    from nltk.tokenize import RegexpTokenizer
+    # By module path: the scoring workers import nltk's tokenizer modules without the packages'
+    # __init__ (mathif_pytest/scoring/_worker.py), so names the packages re-export are absent.
+    from nltk.tokenize.regexp import RegexpTokenizer
 
     tokenize: Callable[[str], list[str]] = RegexpTokenizer(r"\w+").tokenize
     return tokenize

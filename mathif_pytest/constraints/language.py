@@ -5,10 +5,11 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib.util
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mathif_pytest.constraints._args import ACCEPTS, VALIDATE
 from mathif_pytest.constraints._base import Verdict
@@ -115,20 +116,51 @@ def _detector_class() -> type[Detector]:
     return FastDetector
 
 
+class _LazyProbabilities(dict[str, list[float]]):
+    """langdetect's n-gram → probability-per-language table, each row made on first use.
+
+    ``DetectorFactory.load_json_profile`` builds all 87,598 rows up front (0.15 s, at every
+    worker start); a detection reads a few hundred. Membership is the union of the profiles'
+    n-grams, and a row holds ``1.0 * count / n_words[len - 1]`` per profile, zeros elsewhere,
+    exactly as langdetect computes them (a test compares every row).
+    """
+
+    def __init__(self, profiles: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self._counts = [(p["freq"], p["n_words"]) for p in profiles]
+        self._known = frozenset().union(*(p["freq"] for p in profiles))
+
+    def __contains__(self, gram: object) -> bool:
+        return gram in self._known
+
+    def __missing__(self, gram: str) -> list[float]:
+        if gram not in self._known:
+            raise KeyError(gram)
+        row = [0.0] * len(self._counts)
+        if 1 <= len(gram) <= 3:
+            for index, (freq, n_words) in enumerate(self._counts):
+                if gram in freq:
+                    row[index] = 1.0 * freq[gram] / n_words[len(gram) - 1]
+        self[gram] = row
+        return row
+
+
 @functools.cache
 def _factory() -> tuple[DetectorFactory, type[Exception]]:
-    # Imported and loaded on first use (~0.5 s), never at import time, then shared: detectors only
-    # read the factory. A private factory, so the process-wide langdetect state is left alone; the
-    # profiles are loaded in sorted order, so ties between languages break the same way everywhere.
+    # Imported and loaded on first use, never at import time, then shared: detectors only read
+    # the factory. A private factory, so the process-wide langdetect state is left alone; the
+    # profiles are read in sorted order, so ties between languages break the same way everywhere.
     # The exception class is cached with it: a later re-import of langdetect (pytester's in-process
     # runs drop modules from sys.modules) would otherwise give a class the detector never raises.
     from langdetect.detector_factory import DetectorFactory
     from langdetect.lang_detect_exception import LangDetectException
 
+    paths = sorted(p for p in _profiles_dir().iterdir() if not p.name.startswith("."))
+    profiles = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
     factory = DetectorFactory()
     factory.seed = DETECTOR_SEED
-    profiles = sorted(p for p in _profiles_dir().iterdir() if not p.name.startswith("."))
-    factory.load_json_profile([p.read_text(encoding="utf-8") for p in profiles])
+    factory.langlist = [profile["name"] for profile in profiles]
+    factory.word_lang_prob_map = _LazyProbabilities(profiles)
     return factory, LangDetectException
 
 

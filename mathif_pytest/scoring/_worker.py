@@ -45,11 +45,35 @@ def score_task(task: Task, grader: InlineGrader, check_timeout: float) -> Outcom
     return verdicts, grader.grade(task.reference, task.answer)
 
 
+def _import_nltk_tokenizers() -> None:
+    """Import nltk's tokenizers without the ``nltk`` package's ``__init__`` (0.2 s of CPU).
+
+    That ``__init__`` imports all of nltk (numpy, its corpus and parsing machinery, scipy.stats
+    for one collocation score); this interpreter runs only our checks, which use three of its
+    tokenizers and ``nltk.redos``. The packages are registered without running their
+    ``__init__``, then the modules are imported as usual; on any failure, nltk is imported whole.
+    """
+    import importlib.util
+
+    try:
+        for name in ("nltk", "nltk.tokenize"):
+            spec = importlib.util.find_spec(name)
+            if spec is None:
+                raise ImportError(name)
+            sys.modules[name] = importlib.util.module_from_spec(spec)
+        for name in ("redos", "tokenize.punkt", "tokenize.destructive", "tokenize.regexp"):
+            importlib.import_module(f"nltk.{name}")
+    except Exception:
+        for name in [m for m in sys.modules if m == "nltk" or m.startswith("nltk.")]:
+            del sys.modules[name]
+        # nltk imports scipy.stats (1.2 s) for one collocation score we never use: hidden here
+        sys.modules.setdefault("scipy", None)  # type: ignore[arg-type]
+        importlib.import_module("nltk")
+
+
 def preload() -> None:
     """Import and load everything scoring needs, before the first chunk arrives."""
-    # nltk imports scipy.stats (1.2 s) for one collocation score we never use; this interpreter
-    # runs only our scoring code, so scipy is hidden from it (nltk falls back without it).
-    sys.modules.setdefault("scipy", None)  # type: ignore[arg-type]
+    _import_nltk_tokenizers()
     from mathif_pytest.constraints._text import unguard_tokenizers
     from mathif_pytest.constraints.language import detect_language
     from mathif_pytest.grading._symbolic import SympyOps

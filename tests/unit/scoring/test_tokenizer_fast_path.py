@@ -185,3 +185,21 @@ def test_the_tokenizer_rules_are_those_the_fast_path_was_proven_against() -> Non
     found += [(pattern.pattern, " \\1 \\2 ") for pattern in contractions]
     assert found == PROVEN_RULES
     assert PunktLanguageVars.sent_end_chars == (".", "?", "!")
+
+
+def test_the_lazy_language_profiles_hold_langdetects_probabilities() -> None:
+    from langdetect.detector_factory import DetectorFactory
+
+    from mathif_pytest.constraints import language
+
+    lazy, _ = language._factory()
+    paths = sorted(p for p in language._profiles_dir().iterdir() if not p.name.startswith("."))
+    loaded = DetectorFactory()
+    loaded.load_json_profile([p.read_text(encoding="utf-8") for p in paths])
+    table = lazy.word_lang_prob_map
+    assert lazy.langlist == loaded.langlist
+    assert table._known == set(loaded.word_lang_prob_map)
+    assert all(table[gram] == row for gram, row in loaded.word_lang_prob_map.items())
+    assert "no such n-gram" not in table
+    with pytest.raises(KeyError):
+        table["no such n-gram"]
