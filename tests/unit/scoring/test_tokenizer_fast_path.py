@@ -190,16 +190,15 @@ def test_the_tokenizer_rules_are_those_the_fast_path_was_proven_against() -> Non
 def test_the_lazy_language_profiles_hold_langdetects_probabilities() -> None:
     from langdetect.detector_factory import DetectorFactory
 
-    from mathif_pytest.constraints import language
+    from mathif_pytest.constraints import _langdetect
 
-    lazy, _ = language._factory()
-    paths = sorted(p for p in language._profiles_dir().iterdir() if not p.name.startswith("."))
+    lazy, _ = _langdetect.factory()
+    paths = sorted(p for p in _langdetect.profiles_dir().iterdir() if not p.name.startswith("."))
     loaded = DetectorFactory()
     loaded.load_json_profile([p.read_text(encoding="utf-8") for p in paths])
     table = lazy.word_lang_prob_map
     assert lazy.langlist == loaded.langlist
-    assert table._known == set(loaded.word_lang_prob_map)
+    assert set(table) == set(loaded.word_lang_prob_map)
     assert all(table[gram] == row for gram, row in loaded.word_lang_prob_map.items())
-    assert "no such n-gram" not in table
     with pytest.raises(KeyError):
         table["no such n-gram"]
