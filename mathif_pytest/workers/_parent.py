@@ -61,13 +61,18 @@ class Worker:
         inbox_fd, from_child = os.pipe()
         self.started = time.monotonic()
         command = [sys.executable, "-c", _BOOTSTRAP, _PACKAGE_ROOT, handler]
-        self.process = subprocess.Popen(
-            [*command, str(to_child), str(from_child)],
-            pass_fds=(to_child, from_child),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [*command, str(to_child), str(from_child)],
+                pass_fds=(to_child, from_child),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as error:  # out of processes or file descriptors
+            for fd in (to_child, outbox_fd, inbox_fd, from_child):
+                os.close(fd)
+            raise WorkerGone(f"could not start a worker ({error})") from None
         os.close(to_child)
         os.close(from_child)
         self._outbox = Connection(outbox_fd, readable=False)
@@ -87,9 +92,9 @@ class Worker:
             WorkerGone: the worker died, did not start, or overran (it has been killed).
         """
         try:
-            self._outbox.send(request)
             if self.startup_seconds is None:
-                self._await_ready()
+                self._await_ready()  # before sending: a large request would block until then
+            self._outbox.send(request)
             reply, self.retired = self._receive(timeout)
         except (OSError, EOFError) as error:
             self.kill()
@@ -160,6 +165,7 @@ class WorkerSlots:
 
         Raises:
             RuntimeError: the slots have been closed.
+            WorkerGone: a new worker could not be started.
         """
         with self._lock:
             if self.closed:
@@ -178,7 +184,8 @@ class WorkerSlots:
     def start(self, count: int | None = None) -> None:
         """Start workers in the first ``count`` slots now (they load in the background)."""
         for slot in range(min(self.size, count or self.size)):
-            self.get(slot)
+            with contextlib.suppress(WorkerGone):  # tried again, and reported, when used
+                self.get(slot)
 
     def pids(self) -> tuple[int, ...]:
         """Process ids of the workers currently running."""
