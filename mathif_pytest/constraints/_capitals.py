@@ -13,13 +13,13 @@ as whitespace and nltk's regex engine does not). A word without an upper-case ch
 therefore yields no capital token. For a word with one, three shapes have tokens that do not
 depend on where the word stands (start, middle or end of its sentence, whatever surrounds it):
 
-* *Mixed runs.* The tokenizer splits next to uncased characters only (quotes, punctuation,
-  periods, whitespace), and punkt ends sentences after ``.?!`` and closing quotes or brackets,
-  except for the contractions: ``n't``/``N'T`` and MacIntyre's ``cannot``, ``gimme``, ``gonna``,
-  ``gotta``, ``lemme``, ``wanna``, ``d'ye``, ``more'n``, ``'tis``, ``'twas`` (case-insensitive).
-  A word without those whose every run of cased characters that holds an upper-case one also
-  holds a lower- or title-case one ("However,", "Let's", "$\frac{A}{b}$") keeps each run inside
-  one token, so none of its tokens is capital.
+* *Mixed runs.* The tokenizer inserts spaces only next to uncased characters (quotes,
+  punctuation, periods, whitespace), except inside the contractions ``n't``/``N'T`` and
+  MacIntyre's ``cannot``, ``gimme``, ``gonna``, ``gotta``, ``lemme``, ``wanna``, ``d'ye``,
+  ``more'n``, ``'tis``, ``'twas`` (case-insensitive); punkt ends sentences only after ``.?!`` or
+  closing quotes and brackets. A word without those contractions whose every run of cased
+  characters that holds an upper-case one also holds a lower- or title-case one ("However,",
+  "Let's", "(Hint:") keeps each run inside one token, so none of its tokens is capital.
 * *Apostrophe suffixes.* ``[A-Za-z]+`` then one of ``'s 'S 'm 'M 'd 'D 'll 'LL 're 'RE 've 'VE
   n't N'T`` (no contraction): the stem and the suffix ("I'd" is "I", "'d"; "DON'T" is "DO",
   "N'T"), since the suffix rules see a space after every word once the tokenizer has padded the
