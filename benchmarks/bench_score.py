@@ -5,8 +5,8 @@ Run: .venv/bin/python benchmarks/bench_score.py [--corpus realistic|long] [--res
 Always printed, all on the same responses:
   * naive: the official path in our safe implementation, one response at a time in this process
     (every answer through the whole grading cascade with sympy in one worker, no fast path, no
-    memoisation; the constraint checks with nltk's per-call regex timeouts, sentences all
-    tokenized);
+    memoisation; the constraint checks with nltk's per-call regex timeouts and nltk on every
+    sentence, langdetect's own detector and profile loading);
   * ours with --jobs 1 (the serial reference) and with --jobs N: whole `mathif score` processes;
   * checks: verdicts and grades identical between naive, 1 and N workers, and the capital-word
     tokens of the fast path identical to nltk's on every answer.
@@ -23,6 +23,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from _clock import Timing, clock
@@ -38,21 +40,42 @@ Pair = tuple[Sample, str]
 Row = tuple[tuple[bool, ...], str]
 
 
-def naive(pairs: list[Pair]) -> tuple[list[Row], Timing]:
-    """One at a time: the naive grader, then the checks with the reference tokenizer."""
-    from mathif_pytest.constraints import case
+@contextmanager
+def reference_checks() -> Iterator[None]:
+    """The constraint checks without our fast paths: nltk on every sentence, langdetect as is."""
+    from langdetect.detector import Detector
+    from langdetect.detector_factory import DetectorFactory
+    from langdetect.lang_detect_exception import LangDetectException
 
-    rows = []
-    case.capital_words = capital_words_slow  # type: ignore[assignment]  # all sentences, per call
+    from mathif_pytest.constraints import _langdetect, case, language
+
+    factory = DetectorFactory()
+    factory.seed = _langdetect.DETECTOR_SEED
+    paths = sorted(p for p in _langdetect.profiles_dir().iterdir() if not p.name.startswith("."))
+    factory.load_json_profile([p.read_text(encoding="utf-8") for p in paths])
+    saved = case.capital_words, language._factory, language._detector_class
+    case.capital_words = capital_words_slow  # type: ignore[assignment]
+    language._factory = lambda: (factory, LangDetectException)  # type: ignore[assignment]
+    language._detector_class = lambda: Detector  # type: ignore[assignment]
     try:
-        with clock() as timing, Grader(jobs=1, cache=False, fast_path=False) as grader:
-            for sample, text in pairs:
-                answer = split_response(text).answer
-                grade = grader.grade_many([(sample.answer, answer)])[0]
-                verdicts = check_response([c.checker for c in sample.constraints], answer)
-                rows.append((tuple(v.followed for v in verdicts), grade.outcome.value))
+        yield
     finally:
-        case.capital_words = capital_words  # type: ignore[assignment]
+        case.capital_words, language._factory, language._detector_class = saved
+
+
+def naive(pairs: list[Pair]) -> tuple[list[Row], Timing]:
+    """One at a time: the naive grader, then the reference checks (nltk's per-call timeouts)."""
+    rows = []
+    with (
+        clock() as timing,
+        reference_checks(),
+        Grader(jobs=1, cache=False, fast_path=False) as grader,
+    ):
+        for sample, text in pairs:
+            answer = split_response(text).answer
+            grade = grader.grade_many([(sample.answer, answer)])[0]
+            verdicts = check_response([c.checker for c in sample.constraints], answer)
+            rows.append((tuple(v.followed for v in verdicts), grade.outcome.value))
     return rows, timing
 
 
@@ -76,6 +99,10 @@ def tokens_identical(pairs: list[Pair]) -> int:
     """How many answers' capital-word tokens differ between the fast path and nltk's own."""
     answers = (split_response(text).answer for _, text in pairs)
     return sum(list(capital_words(a)) != capital_words_slow(a) for a in answers)
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _ratio(name: str, theirs: Timing, ours: Timing) -> str:
@@ -123,7 +150,7 @@ def main() -> None:
     size = sum(len(text) for _, text in pairs) / len(pairs) / 1024
     print(
         f"{len(pairs)} {args.corpus} responses ({size:.1f} KB on average) to {len(samples)} "
-        f"MathIF prompts; {os.cpu_count()} cores"
+        f"MathIF prompts; {os.cpu_count()} cores, load average {_load()}"
     )
     work = Path(tempfile.mkdtemp(prefix="mathif-bench-"))
     responses = work / "responses.jsonl"
@@ -151,6 +178,7 @@ def main() -> None:
     for name, ok in checks.items():
         print(f"check: {name}: {ok}")
     compare_official(pairs, cases, ours_time, work)
+    print(f"load average at the end: {_load()} (other jobs on the machine inflate wall times)")
     if not all(checks.values()):
         raise SystemExit("a check failed: an optimisation changed a decision")
 

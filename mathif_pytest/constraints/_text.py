@@ -6,6 +6,8 @@ import functools
 import re
 from collections.abc import Callable
 
+from mathif_pytest.constraints._capitals import capital_words
+
 __all__ = [
     "capital_words",
     "capital_words_slow",
@@ -52,7 +54,9 @@ def count_words(text: str) -> int:
 
 @functools.cache
 def _word_tokenizer() -> Callable[[str], list[str]]:
-    from nltk.tokenize import RegexpTokenizer
+    # By module path: the scoring workers import nltk's tokenizer modules without the packages'
+    # __init__ (mathif_pytest/scoring/_worker.py), so names the packages re-export are absent.
+    from nltk.tokenize.regexp import RegexpTokenizer
 
     tokenize: Callable[[str], list[str]] = RegexpTokenizer(r"\w+").tokenize
     return tokenize
@@ -90,7 +94,8 @@ def capital_words_slow(text: str) -> list[str]:
     are both one capital word). So the counts agree; the differential run against the official
     code with the real ``punkt_tab`` data agreed on every generated case.
 
-    This is the reference implementation; :func:`capital_words` gives the same tokens faster.
+    This is the reference implementation; :func:`~mathif_pytest.constraints._capitals.capital_words`
+    gives the same tokens with less work.
 
     Args:
         text: the response.
@@ -105,28 +110,6 @@ def capital_words_slow(text: str) -> list[str]:
         for token in split_words(sentence)
         if token.isupper()
     ]
-
-
-@functools.lru_cache(maxsize=4)
-def capital_words(text: str) -> tuple[str, ...]:
-    """The tokens of :func:`capital_words_slow`, tokenizing only the sentences that can have one.
-
-    ``str.isupper()`` needs at least one character that is itself upper case, and every token is
-    a piece of its sentence (the tokenizer only inserts spaces and rewrites quotes as the
-    uncased ```` `` ```` and ``''``), so a sentence without an upper-case character has no
-    capital word: it is split off (which depends on its neighbours) but not tokenized. Remembered
-    for the last few texts, so checks of one response share the work.
-    """
-    if not any(ch.isupper() for ch in text):
-        return ()
-    split_sentences, split_words = _tokenizers()
-    return tuple(
-        token
-        for sentence in split_sentences(text)
-        if any(ch.isupper() for ch in sentence)
-        for token in split_words(sentence)
-        if token.isupper()
-    )
 
 
 @functools.lru_cache(maxsize=256)

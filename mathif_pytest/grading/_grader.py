@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from mathif_pytest.grading._decide import CheapOps, Decision, NeedsSympy, decide
+from mathif_pytest.grading._decide import Decision
 from mathif_pytest.grading._grades import (
     AnswerGrade,
     Grade,
@@ -18,31 +18,12 @@ from mathif_pytest.grading._grades import (
 )
 from mathif_pytest.grading._match import Extraction, extract
 from mathif_pytest.grading._memo import memo_disabled
-from mathif_pytest.grading._pool import WorkerFailed, WorkerPool, WorkerTimeout
-from mathif_pytest.grading._tora import ToraSettings
+from mathif_pytest.grading._remote import SympyWorkers
+from mathif_pytest.grading._steps import CacheKey, Config, DecisionCache, quick_decision
 from mathif_pytest.protocol import Deviations
+from mathif_pytest.workers import WorkerGone
 
-__all__ = ["IN_PROCESS_MAX_CHARS", "Config", "Grader"]
-
-#: Longer answers skip the in-process fast path and go straight to a worker, under the deadline.
-IN_PROCESS_MAX_CHARS = 2000
-_CACHE_MAX_ENTRIES = 200_000
-_CacheKey = tuple[str, str, ToraSettings]
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    """The per-call settings of grading."""
-
-    deviations: Deviations
-    timeout: float
-
-    @property
-    def tora(self) -> ToraSettings:
-        return ToraSettings(
-            include_percentage=not self.deviations.no_percent_leniency,
-            elementwise_lists=self.deviations.elementwise_lists,
-        )
+__all__ = ["Grader"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +33,7 @@ class _Job:
     index: int
     reference: str
     extraction: Extraction
-    key: _CacheKey
+    key: CacheKey
 
 
 #: What a worker run gives: the decision, or the detail of an UNGRADABLE grade.
@@ -98,8 +79,8 @@ class Grader:
         self.jobs = jobs
         self.fast_path = fast_path
         self._config = Config(deviations, float(timeout))
-        self._cache: dict[_CacheKey, Decision] | None = {} if cache else None
-        self._pool = WorkerPool(jobs)
+        self._cache = DecisionCache(enabled=cache)
+        self._pool = SympyWorkers(jobs)
         self._finalizer = weakref.finalize(self, self._pool.close)
 
     def __enter__(self) -> Grader:
@@ -121,7 +102,7 @@ class Grader:
     @property
     def worker_startup_seconds(self) -> tuple[float, ...]:
         """How long each worker started so far took to import sympy and report ready."""
-        return tuple(self._pool.startups)
+        return self._pool.startups()
 
     @property
     def worker_pids(self) -> tuple[int, ...]:
@@ -158,9 +139,9 @@ class Grader:
             grades[job.index] = _job_grade(job, outcomes[self._group(job)])
         return [grade for grade in grades if grade is not None]
 
-    def _group(self, job: _Job) -> _CacheKey | int:
+    def _group(self, job: _Job) -> CacheKey | int:
         """Pairs with the same key are graded once when caching (not in the naive setting)."""
-        return job.key if self._cache is not None else job.index
+        return job.key if self._cache.enabled else job.index
 
     def _start(self, index: int, reference: str, text: str, config: Config) -> Grade | _Job:
         """Extract, then try the cache and the fast path; a :class:`_Job` if a worker must."""
@@ -169,25 +150,18 @@ class Grader:
             hashes = config.deviations.accept_hash_answer
             extraction = extract(text, accept_hash_answer=hashes)
             key = (reference, extraction.answer, config.tora)
-            decision = self._cache.get(key) if self._cache is not None else None
-            if decision is None and self.fast_path and _small(reference, extraction):
-                with memo_disabled(self._cache is None):
-                    decision = _decide_here(reference, extraction.answer, config)
+            decision = self._cache.get(key)
+            if decision is None and self.fast_path:
+                with memo_disabled(not self._cache.enabled):
+                    decision = quick_decision(reference, extraction.answer, config.tora)
             if decision is None:
                 return _Job(index, reference, extraction, key)
-            self._remember(key, decision)
+            self._cache.remember(key, decision)
             return from_decision(decision, extraction, reference)
         except Exception as error:  # a bug of ours must not crash a test run
             return internal_error(error, extraction, reference)
 
-    def _remember(self, key: _CacheKey, decision: Decision) -> None:
-        if self._cache is None:
-            return
-        if len(self._cache) >= _CACHE_MAX_ENTRIES:
-            self._cache.clear()
-        self._cache[key] = decision
-
-    def _run_workers(self, pending: list[_Job], config: Config) -> dict[_CacheKey | int, _Outcome]:
+    def _run_workers(self, pending: list[_Job], config: Config) -> dict[CacheKey | int, _Outcome]:
         firsts = list({self._group(job): job for job in reversed(pending)}.values())[::-1]
         if self.jobs == 1 or len(firsts) <= 1:
             outcomes = [self._in_worker(job, config) for job in firsts]
@@ -203,30 +177,19 @@ class Grader:
             "include_percentage": config.tora.include_percentage,
             "tolerance": config.tora.tolerance,
             "elementwise_lists": config.tora.elementwise_lists,
-            "memo": self._cache is not None,
+            "memo": self._cache.enabled,
         }
         try:
             reply = self._pool.call(payload, config.timeout)
-        except WorkerTimeout:
-            return f"grading timed out after {config.timeout:g} s"
-        except WorkerFailed as error:
+        except WorkerGone as error:
+            if error.timed_out:
+                return f"grading timed out after {config.timeout:g} s"
             return f"grading worker failed ({error})"
         if not reply.get("ok"):
             return f"internal grader error ({reply.get('error')})"
         decision = Decision(bool(reply["correct"]), str(reply["how"]))
-        self._remember(job.key, decision)
+        self._cache.remember(job.key, decision)
         return decision
-
-
-def _small(reference: str, extraction: Extraction) -> bool:
-    return max(len(reference), len(extraction.answer)) <= IN_PROCESS_MAX_CHARS
-
-
-def _decide_here(reference: str, extracted: str, config: Config) -> Decision | None:
-    try:
-        return decide(reference, extracted, settings=config.tora, ops=CheapOps())
-    except NeedsSympy:
-        return None
 
 
 def _job_grade(job: _Job, outcome: _Outcome) -> Grade:

@@ -9,13 +9,7 @@ extraction, the decision cache, the in-process fast path for short answers, then
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
-
-from mathif_pytest.grading._decide import CheapOps, Decision, NeedsSympy, decide
-from mathif_pytest.grading._grader import IN_PROCESS_MAX_CHARS, Config
+from mathif_pytest.grading._decide import Decision, decide
 from mathif_pytest.grading._grades import (
     AnswerGrade,
     Grade,
@@ -24,34 +18,10 @@ from mathif_pytest.grading._grades import (
     make_grade,
 )
 from mathif_pytest.grading._match import Extraction, extract
-from mathif_pytest.grading._tora import ToraSettings
+from mathif_pytest.grading._steps import Config, DecisionCache, quick_decision
+from mathif_pytest.workers import Overrun, deadline
 
-__all__ = ["InlineGrader", "Overrun", "deadline"]
-
-_CACHE_MAX_ENTRIES = 200_000
-
-
-class Overrun(BaseException):
-    """A :func:`deadline` expired (a BaseException, so that no ``except Exception`` eats it)."""
-
-
-def _expire(signum: int, frame: FrameType | None) -> None:
-    raise Overrun
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`Overrun` in the block once ``seconds`` of wall time have passed.
-
-    Main thread of a process we own only (the scoring workers): it uses ``SIGALRM``.
-    """
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+__all__ = ["InlineGrader"]
 
 
 class InlineGrader:
@@ -63,7 +33,7 @@ class InlineGrader:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._cache: dict[tuple[str, str, ToraSettings], Decision] = {}
+        self._cache = DecisionCache()
         self.overran = False
 
     def grade(self, reference: str, text: str) -> Grade:
@@ -83,21 +53,11 @@ class InlineGrader:
     def _decision(self, reference: str, extraction: Extraction) -> Decision:
         settings = self.config.tora
         key = (reference, extraction.answer, settings)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        decision = None
-        if max(len(reference), len(extraction.answer)) <= IN_PROCESS_MAX_CHARS:
-            try:
-                decision = decide(reference, extraction.answer, settings=settings, ops=CheapOps())
-            except NeedsSympy:
-                decision = None
+        decision = self._cache.get(key) or quick_decision(reference, extraction.answer, settings)
         if decision is None:
             from mathif_pytest.grading._symbolic import SympyOps
 
             with deadline(self.config.timeout):
                 decision = decide(reference, extraction.answer, settings=settings, ops=SympyOps())
-        if len(self._cache) >= _CACHE_MAX_ENTRIES:
-            self._cache.clear()
-        self._cache[key] = decision
+        self._cache.remember(key, decision)
         return decision

@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import threading
 
-from mathif_pytest.grading._grader import Config, Grader
+from mathif_pytest.grading._grader import Grader
 from mathif_pytest.grading._grades import AnswerGrade, Grade
 from mathif_pytest.grading._match import extract
+from mathif_pytest.grading._steps import Config
 from mathif_pytest.protocol import Deviations
 
 __all__ = ["AnswerGrade", "Grade", "Grader", "extract_answer", "grade_answer"]

@@ -1,31 +1,26 @@
-"""A scoring worker process: constraint checks and grading of chunks of responses.
+"""What a scoring worker does: constraint checks and grading of chunks of responses.
 
-The worker is a fresh interpreter started by :mod:`._pool` (never a fork of a process that may
-hold torch or vLLM threads, and no user ``__main__`` is re-imported). It loads the detectors and
-sympy once, then answers one pickled chunk of :class:`Task` at a time over a pipe. Each
-response's constraint checks run under one wall-clock bound (``check_timeout``), which replaces
-nltk's per-regex-call timeouts (paid ~400,000 times on a long answer); each answer's sympy steps
-run under ``grading_timeout``. It exits when the pipe closes, so a parent killed with SIGKILL
-leaves no worker behind.
+A handler of :mod:`mathif_pytest.workers` (which starts the process, caps its memory and runs the
+request loop): it loads the detectors and sympy once, then scores one chunk of :class:`Task` per
+request. Each response's constraint checks run under one wall-clock bound (``check_timeout``),
+which replaces nltk's per-regex-call timeouts (paid ~400,000 times on a long answer); each
+answer's sympy steps run under ``grading_timeout``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sys
-from multiprocessing.connection import Connection
+from collections.abc import Sequence
 
 from mathif_pytest.constraints import Verdict, check_response
-from mathif_pytest.grading._grader import Config
-from mathif_pytest.grading._inline import InlineGrader, Overrun, deadline
+from mathif_pytest.grading._inline import InlineGrader
+from mathif_pytest.grading._steps import Config
 from mathif_pytest.scoring._tasks import Outcome, Task, WorkerSettings
+from mathif_pytest.workers import Overrun, deadline
 
-__all__ = ["main", "score_task"]
+__all__ = ["handle", "preload", "score_task"]
 
-#: Address-space cap, so that a pathological answer fails instead of swapping the machine.
-_MEMORY_LIMIT_BYTES = 4 * 1024**3
+_graders: dict[WorkerSettings, InlineGrader] = {}
 
 
 def _bounded_checks(task: Task, seconds: float) -> tuple[Verdict, ...]:
@@ -50,24 +45,35 @@ def score_task(task: Task, grader: InlineGrader, check_timeout: float) -> Outcom
     return verdicts, grader.grade(task.reference, task.answer)
 
 
-def _limit_memory() -> None:
+def _import_nltk_tokenizers() -> None:
+    """Import nltk's tokenizers without the ``nltk`` package's ``__init__`` (0.2 s of CPU).
+
+    That ``__init__`` imports all of nltk (numpy, its corpus and parsing machinery, scipy.stats
+    for one collocation score); this interpreter runs only our checks, which use three of its
+    tokenizers and ``nltk.redos``. The packages are registered without running their
+    ``__init__``, then the modules are imported as usual; on any failure, nltk is imported whole.
+    """
+    import importlib.util
+
     try:
-        import resource
-    except ImportError:  # not POSIX: no cap
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = _MEMORY_LIMIT_BYTES
-    if hard != resource.RLIM_INFINITY:
-        limit = min(hard, limit)
-    if soft == resource.RLIM_INFINITY or soft > limit:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        for name in ("nltk", "nltk.tokenize"):
+            spec = importlib.util.find_spec(name)
+            if spec is None:
+                raise ImportError(name)
+            sys.modules[name] = importlib.util.module_from_spec(spec)
+        for name in ("redos", "tokenize.punkt", "tokenize.destructive", "tokenize.regexp"):
+            importlib.import_module(f"nltk.{name}")
+    except Exception:
+        for name in [m for m in sys.modules if m == "nltk" or m.startswith("nltk.")]:
+            del sys.modules[name]
+        # nltk imports scipy.stats (1.2 s) for one collocation score we never use: hidden here
+        sys.modules.setdefault("scipy", None)  # type: ignore[arg-type]
+        importlib.import_module("nltk")
 
 
-def _preload() -> None:
+def preload() -> None:
     """Import and load everything scoring needs, before the first chunk arrives."""
-    # nltk imports scipy.stats (1.2 s) for one collocation score we never use; this interpreter
-    # runs only our scoring code, so scipy is hidden from it (nltk falls back without it).
-    sys.modules.setdefault("scipy", None)  # type: ignore[arg-type]
+    _import_nltk_tokenizers()
     from mathif_pytest.constraints._text import unguard_tokenizers
     from mathif_pytest.constraints.language import detect_language
     from mathif_pytest.grading._symbolic import SympyOps
@@ -77,34 +83,13 @@ def _preload() -> None:
     SympyOps()
 
 
-def _serve(inbox: Connection, outbox: Connection) -> None:
-    graders: dict[WorkerSettings, InlineGrader] = {}
-    while True:
-        try:
-            settings, tasks = inbox.recv()
-        except EOFError:
-            return
-        grader = graders.get(settings)
-        if grader is None:
-            grader = graders[settings] = InlineGrader(
-                Config(settings.deviations, settings.grading_timeout)
-            )
-        outcomes = [score_task(task, grader, settings.check_timeout) for task in tasks]
-        # After an interrupted sympy step its caches may be inconsistent: retire, be replaced.
-        retiring = grader.overran
-        outbox.send((outcomes, retiring))
-        if retiring:
-            return
-
-
-def main() -> None:
-    """Serve chunks on the pipe file descriptors given as ``argv[2]`` (in) and ``argv[3]``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
-    inbox = Connection(int(sys.argv[2]), writable=False)
-    outbox = Connection(int(sys.argv[3]), readable=False)
-    _limit_memory()
-    _preload()
-    with contextlib.suppress(EOFError, OSError):
-        _serve(inbox, outbox)
-    # Nothing to clean up: skip the interpreter's slow teardown of sympy's objects.
-    os._exit(0)
+def handle(request: tuple[WorkerSettings, Sequence[Task]]) -> tuple[list[Outcome], bool]:
+    """Score one chunk; asks to retire after an interrupted sympy step (its caches may be off)."""
+    settings, tasks = request
+    grader = _graders.get(settings)
+    if grader is None:
+        grader = _graders[settings] = InlineGrader(
+            Config(settings.deviations, settings.grading_timeout)
+        )
+    outcomes = [score_task(task, grader, settings.check_timeout) for task in tasks]
+    return outcomes, grader.overran

@@ -1,48 +1,18 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _runs import CONFTEST, generate_calls
 
 Suite = Callable[..., Path]
 Replay = Callable[..., Path]
 
-LOGGING_CONFTEST = """
-import json, os
-from pathlib import Path
-
-LOG = Path(__file__).parent / "generate-calls.jsonl"
-
-def pytest_mathif_make_backend(config, backend_config):
-    from mathif_pytest.backends.resolve import make_backend
-    inner = make_backend(backend_config)
-
-    class Logged:
-        name = inner.name
-        def describe(self):
-            return inner.describe()
-        def generate(self, requests):
-            with LOG.open("a") as handle:
-                uids = sorted({r.uid for r in requests})
-                handle.write(json.dumps({"pid": os.getpid(), "uids": uids,
-                                         "n": len(requests)}) + "\\n")
-            yield from inner.generate(requests)
-        def close(self):
-            inner.close()
-    return Logged()
-"""
-
-
-def _calls(pytester: pytest.Pytester) -> list[dict[str, object]]:
-    log = pytester.path / "generate-calls.jsonl"
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
 
 @pytest.fixture
 def logged(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(LOGGING_CONFTEST)
+    pytester.makeconftest(CONFTEST)
 
 
 def _run(pytester: pytest.Pytester, replay: Path, *args: str) -> pytest.RunResult:
@@ -62,7 +32,7 @@ def test_the_backend_is_called_once_with_every_prompt(
     suite()
     result = _run(pytester, write_replay())
     result.assert_outcomes(failed=15)
-    calls = _calls(pytester)
+    calls = generate_calls(pytester.path)
     assert len(calls) == 1 and calls[0]["n"] == 15
 
 
@@ -72,7 +42,7 @@ def test_deselected_items_are_not_generated(
 ) -> None:
     suite()
     _run(pytester, write_replay(), "-k", "aime")
-    assert [c["n"] for c in _calls(pytester)] == [3]
+    assert [c["n"] for c in generate_calls(pytester.path)] == [3]
 
 
 @pytest.mark.usefixtures("logged")
@@ -83,7 +53,7 @@ def test_an_identical_second_run_generates_nothing(
     replay = write_replay()
     first = _run(pytester, replay)
     second = _run(pytester, replay)
-    assert len(_calls(pytester)) == 1
+    assert len(generate_calls(pytester.path)) == 1
     second.stdout.fnmatch_lines(["*0 responses generated*15 reused*"])
     assert first.ret == second.ret == pytest.ExitCode.OK
 
@@ -96,7 +66,7 @@ def test_changing_sampling_generates_afresh(
     replay = write_replay()
     _run(pytester, replay)
     _run(pytester, replay, "--mathif-temperature=0.5")
-    assert len(_calls(pytester)) == 2
+    assert len(generate_calls(pytester.path)) == 2
 
 
 @pytest.mark.usefixtures("logged")
@@ -107,7 +77,7 @@ def test_rescore_reads_the_store_and_never_builds_a_backend(
     replay = write_replay()
     _run(pytester, replay, "-k", "aime")
     result = _run(pytester, replay, "--mathif-rescore")
-    assert len(_calls(pytester)) == 1
+    assert len(generate_calls(pytester.path)) == 1
     result.assert_outcomes(failed=3, errors=12)
     result.stdout.fnmatch_lines(["*no stored response for *run without --mathif-rescore*"])
 
@@ -118,7 +88,7 @@ def test_several_samples_per_prompt_are_generated_together(
 ) -> None:
     suite()
     result = _run(pytester, write_replay(samples=2), "--mathif-samples=2")
-    assert [c["n"] for c in _calls(pytester)] == [30]
+    assert [c["n"] for c in generate_calls(pytester.path)] == [30]
     result.stdout.fnmatch_lines(["*15 prompts, 30 responses*"])
 
 
@@ -130,5 +100,5 @@ def test_suites_sharing_samples_share_their_responses(
     suite("b", "select:\n  files: [aime_single]\n  limit: 5\n")
     result = _run(pytester, write_replay())
     result.assert_outcomes(failed=25)
-    assert [c["n"] for c in _calls(pytester)] == [20]
+    assert [c["n"] for c in generate_calls(pytester.path)] == [20]
     result.stdout.fnmatch_lines(["suite a:", "*20 prompts*", "suite b:", "*5 prompts*"])

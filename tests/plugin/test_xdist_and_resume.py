@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,56 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _runs import CONFTEST, generate_calls, stored_rows
 
 Suite = Callable[..., Path]
 Replay = Callable[..., Path]
-
-SLOW_LOGGED_CONFTEST = """
-import json, os, time
-from pathlib import Path
-
-LOG = Path(__file__).parent / "generate-calls.jsonl"
-DELAY = float(os.environ.get("MATHIF_TEST_DELAY", "0"))
-
-def pytest_mathif_make_backend(config, backend_config):
-    from mathif_pytest.backends.resolve import make_backend
-    inner = make_backend(backend_config)
-
-    class Logged:
-        name = inner.name
-        def describe(self):
-            return inner.describe()
-        def generate(self, requests):
-            with LOG.open("a") as handle:
-                handle.write(json.dumps({"pid": os.getpid(), "n": len(requests)}) + "\\n")
-            for generation in inner.generate(requests):
-                time.sleep(DELAY)
-                yield generation
-        def close(self):
-            inner.close()
-    return Logged()
-"""
-
-
-def _calls(path: Path) -> list[dict[str, int]]:
-    log = path / "generate-calls.jsonl"
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def _stored(store: Path) -> int:
-    if not store.exists():
-        return 0
-    with sqlite3.connect(store) as db:
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
-        except sqlite3.OperationalError:  # schema not created yet
-            return 0
 
 
 def test_under_xdist_exactly_one_process_generates(
     pytester: pytest.Pytester, suite: Suite, write_replay: Replay
 ) -> None:
-    pytester.makeconftest(SLOW_LOGGED_CONFTEST)
+    pytester.makeconftest(CONFTEST)
     suite()
     replay = write_replay(correct=lambda uid: True)
     result = pytester.runpytest_subprocess(
@@ -71,7 +30,7 @@ def test_under_xdist_exactly_one_process_generates(
         f"--mathif-store={pytester.path / 's.sqlite'}",
         "--mathif-gate=correctness>=0.9",
     )
-    calls = _calls(pytester.path)
+    calls = generate_calls(pytester.path)
     assert [c["n"] for c in calls] == [15], calls
     result.stdout.fnmatch_lines(["*15 responses generated in*, 0 reused", "*correctness*PASS*"])
     assert result.ret == pytest.ExitCode.OK
@@ -100,7 +59,7 @@ def test_xdist_and_a_single_process_agree(
 def test_a_run_killed_during_generation_resumes_without_regenerating(
     pytester: pytest.Pytester, suite: Suite, write_replay: Replay
 ) -> None:
-    pytester.makeconftest(SLOW_LOGGED_CONFTEST)
+    pytester.makeconftest(CONFTEST)
     suite()
     replay = write_replay()
     store = pytester.path / "s.sqlite"
@@ -125,15 +84,15 @@ def test_a_run_killed_during_generation_resumes_without_regenerating(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while _stored(store) < 4 and time.monotonic() < deadline and process.poll() is None:
+    while len(stored_rows(store)) < 4 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    kept = _stored(store)
+    kept = len(stored_rows(store))
     assert 4 <= kept < 15, f"{kept} responses stored when the run was killed"
 
     result = pytester.runpytest_subprocess(*args[5:])
-    assert _stored(store) == 15
-    assert [c["n"] for c in _calls(pytester.path)][-1] == 15 - kept
+    assert len(stored_rows(store)) == 15
+    assert [c["n"] for c in generate_calls(pytester.path)][-1] == 15 - kept
     result.stdout.fnmatch_lines([f"*{15 - kept} responses generated*{kept} reused*"])
     assert result.ret == pytest.ExitCode.OK

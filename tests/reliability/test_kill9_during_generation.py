@@ -17,13 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from _reliability import (
-    KEY_LOGGING_CONFTEST,
-    Record,
-    pytest_command,
-    requested_keys,
-    stored_rows,
-)
+from _reliability import Record, pytest_command
+from _runs import CONFTEST, requested_keys, stored_rows
 
 PROMPTS = 45
 KILLS = 5
@@ -47,7 +42,7 @@ def _kill_when_stored(command: list[str], cwd: Path, store: Path, count: int) ->
 def test_kill9_at_random_points_loses_and_regenerates_nothing(
     pytester: pytest.Pytester, tiny_model_dir: Path, data_dir: Path, record: Record
 ) -> None:
-    pytester.makeconftest(KEY_LOGGING_CONFTEST)
+    pytester.makeconftest(CONFTEST)
     store = pytester.path / "store.sqlite"
     command = pytest_command(
         "--mathif-suite=smoke", "--model", str(tiny_model_dir), f"--mathif-data={data_dir}",

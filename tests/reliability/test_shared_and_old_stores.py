@@ -9,7 +9,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from _reliability import Record, pytest_command, stored_rows
+from _reliability import Record, pytest_command
+from _runs import stored_rows
 
 Suite = Callable[..., Path]
 Replay = Callable[..., Path]

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from _reliability import Record, pytest_command, stored_rows
+from _reliability import Record, pytest_command
+from _runs import stored_rows
 
 Run = Callable[[str], subprocess.CompletedProcess[str]]
 
