@@ -29,10 +29,13 @@ __all__ = ["MathIFReporter", "header_lines"]
 
 def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
     """The report header: the settings given, and the flags to reproduce them."""
-    flags = [f"--model {settings.model}"] if settings.model else []
+    # Paths as one word (--model=PATH): a path outside the project written as a separate word
+    # would hide the project's pytest configuration (see ``startup.check_configuration_found``).
+    flags = [f"--model={settings.model}"] if settings.model else []
+    flags += [f"--mathif-suite={suite}" for suite in settings.suites]
+    flags += [f"--mathif-data={settings.data}"] if settings.data else []
     pairs = [
         ("--mathif-backend", settings.backend),
-        ("--mathif-data", settings.data),
         ("--mathif-temperature", settings.temperature),
         ("--mathif-top-p", settings.top_p),
         ("--mathif-max-tokens", settings.max_tokens),
@@ -56,8 +59,15 @@ def header_lines(settings: Settings, config: pytest.Config) -> list[str]:
     return [
         f"mathif-pytest {__version__}: store {settings.store}"
         + (" (rescore only: no model is loaded)" if settings.rescore else ""),
-        "mathif reproduce: pytest " + " ".join(str(a) for a in config.args) + " " + " ".join(flags),
+        "mathif reproduce: pytest " + " ".join([*_paths(config), *flags]),
     ]
+
+
+def _paths(config: pytest.Config) -> list[str]:
+    """The paths given on the command line (not ``testpaths`` or the current directory)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return []
+    return [str(arg) for arg in config.args]
 
 
 def _gate_flags(settings: Settings) -> list[str]:
@@ -228,10 +238,10 @@ def _suite_choice_lines(report: RunReport, default_suite: str | None) -> list[st
     """Which suite ran when none was named; how many distinct prompts several suites shared."""
     lines = []
     if default_suite is not None:
-        lines.append(
-            f"suite {default_suite}: the default (no suite among the paths); choose another with "
-            "--mathif-suite NAME (--mathif-list-suites) or the mathif_default_suite ini key"
-        )
+        lines += [
+            f"suite {default_suite}: the default (no suite among the paths); choose another with",
+            "  --mathif-suite NAME (--mathif-list-suites) or the mathif_default_suite ini key",
+        ]
     if len(report.suites) > 1:
         cases = [c for s in report.suites for c in s.cases]
         prompts = len({(c.uid, c.constrained) for c in cases})

@@ -24,8 +24,9 @@ def test_model_alone_runs_the_default_suite_and_the_gate_decides(
     assert outcomes["passed"] + outcomes["failed"] == 420
     passing.stdout.fnmatch_lines(
         [
-            "*suite full: the default (no suite among the paths); choose another with "
-            "--mathif-suite NAME*",
+            "mathif reproduce: pytest --model=*",
+            "suite full: the default (no suite among the paths); choose another with",
+            "  --mathif-suite NAME (--mathif-list-suites) or the mathif_default_suite ini key",
             "mathif: PASSED (exit status 0)*",
         ]
     )

@@ -35,7 +35,7 @@ def test_the_header_shows_a_line_that_reproduces_the_run(
     result.stdout.fnmatch_lines(
         [
             "mathif-pytest *: store *s.sqlite",
-            f"mathif reproduce: pytest * --model {replay} --mathif-temperature 0.6 --mathif-seed 7",
+            f"mathif reproduce: pytest --model={replay} --mathif-temperature 0.6 --mathif-seed 7",
         ]
     )
 
@@ -55,7 +55,7 @@ def test_the_header_reproduces_how_the_gate_judges_its_tested_rows(
     )
     result.stdout.fnmatch_lines(
         [
-            "mathif reproduce: pytest * --mathif-row-alpha 0.01 --mathif-min-power 0.8@0.05 "
-            "--mathif-absolute significant"
+            "mathif reproduce: pytest --model=* --mathif-row-alpha 0.01 "
+            "--mathif-min-power 0.8@0.05 --mathif-absolute significant"
         ]
     )

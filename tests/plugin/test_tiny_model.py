@@ -35,7 +35,7 @@ def test_the_smoke_suite_runs_a_tiny_model_under_xdist_and_gates_on_pass_rates(
     )
     first.stdout.fnmatch_lines(
         [
-            "*mathif reproduce: pytest * --model*",
+            "mathif reproduce: pytest --model=* --mathif-suite=smoke*",
             "*mathif summary*",
             "*45 responses generated*",
             "suite smoke:",
