@@ -54,7 +54,21 @@ class MathIFItem(pytest.Function):
 class SuiteFile(pytest.File):
     """A ``mathif:`` YAML suite."""
 
-    def collect(self) -> Iterator[MathIFItem]:  # noqa: D102
+    def collect(self) -> Iterator[MathIFItem]:
+        """One item per selected sample (and variant).
+
+        A malformed suite (an unknown key, a bad threshold, a selection the data lacks) is a
+        start-up mistake: noted here, reported with the others as one usage error (exit 4).
+        """
+        from mathif_pytest.pytest_plugin.startup import note_suite_mistake
+        from mathif_pytest.suite import SuiteError
+
+        try:
+            yield from self._items()
+        except SuiteError as exc:
+            note_suite_mistake(self.config, str(exc))
+
+    def _items(self) -> Iterator[MathIFItem]:
         import yaml
 
         from mathif_pytest.suite import load_suite

@@ -1,7 +1,8 @@
 """Start-up checks: mistakes that can be known before any model loads are one usage error (exit 4).
 
 Engine arguments the backend does not know are checked at configure time. The rest runs at the
-end of collection (``pytest_collection_finish``): a YAML file whose top-level key looks
+end of collection (``pytest_collection_finish``): a malformed suite file (an unknown key, a bad
+threshold, an ``extends:`` cycle, a source the data lacks), a YAML file whose top-level key looks
 like a misspelt ``mathif:``, gate thresholds that name a group the selected samples lack or that
 need a group, constraints or ``--mathif-baseline``, and a missing model or model path. A suite that
 selects from fewer MathIF files than it asks for is a warning that names the missing files.
@@ -30,11 +31,13 @@ __all__ = [
     "check_configuration_found",
     "check_engine_args",
     "note_misspelt_suite",
+    "note_suite_mistake",
+    "suite_mistakes",
     "threshold_problem",
     "worker_usage_error",
 ]
 
-_MISSPELT = pytest.StashKey[list[str]]()
+_SUITE_MISTAKES = pytest.StashKey[list[str]]()
 _WORKER_OUTPUT = "mathif_usage_error"
 _NO_MODEL = (
     "MathIF cases were collected but no model was given; pass --model PATH_OR_URL "
@@ -47,15 +50,27 @@ class MathIFDataWarning(UserWarning):
     """A suite runs fewer samples than it asks for: the data lacks some of its files."""
 
 
+def note_suite_mistake(config: pytest.Config, message: str) -> None:
+    """Remember a malformed suite file (unknown key, bad threshold...): a usage error later."""
+    config.stash.setdefault(_SUITE_MISTAKES, []).append(message)
+
+
+def suite_mistakes(config: pytest.Config) -> list[str]:
+    """The suite-file mistakes noted so far in this process."""
+    noted: list[str] = config.stash.get(_SUITE_MISTAKES, [])
+    return list(noted)
+
+
 def note_misspelt_suite(config: pytest.Config, path: Path, text: str) -> None:
     """Remember a YAML file whose top-level key looks like a misspelt ``mathif:``."""
     from mathif_pytest.suite import misspelt_suite_key
 
     key = misspelt_suite_key(text)
     if key is not None and _asked_for(config, path):
-        config.stash.setdefault(_MISSPELT, []).append(
+        note_suite_mistake(
+            config,
             f"{path}: top-level key {key!r} looks like a misspelt suite; a suite's top-level key "
-            "is exactly 'mathif:' (fix the key, or rename the file if it is no suite)"
+            "is exactly 'mathif:' (fix the key, or rename the file if it is no suite)",
         )
 
 
@@ -79,7 +94,7 @@ def check_collection(session: pytest.Session) -> None:
     """
     config = session.config
     state = config.stash[SESSION_KEY]
-    problems = [*config.stash.get(_MISSPELT, [])]
+    problems = suite_mistakes(config)
     specs = [item.stash[SPEC_KEY] for item in session.items if SPEC_KEY in item.stash]
     if specs:
         problems += _gate_problems(state, specs)

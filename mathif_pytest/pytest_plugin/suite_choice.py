@@ -17,6 +17,7 @@ from mathif_pytest.builtin_suites import BUILTIN_DIR, builtin_names, resolve_sui
 from mathif_pytest.errors import MathIFError
 from mathif_pytest.pytest_plugin.collection import SESSION_KEY, SPEC_KEY, SuiteFile
 from mathif_pytest.pytest_plugin.options import Settings
+from mathif_pytest.pytest_plugin.startup import suite_mistakes
 
 __all__ = ["DEFAULT_SUITE_PROPERTY", "extra_suite_items", "requested_suites", "suite_listing"]
 
@@ -53,7 +54,7 @@ def extra_suite_items(session: pytest.Session, items: Sequence[pytest.Item]) -> 
         return [item for path in paths for item in _collect(session, path)]
     if settings.suites or collected or not settings.model or settings.default_suite is None:
         return []
-    if session.testsfailed:  # a suite among the paths failed to collect: not "no suite"
+    if session.testsfailed or suite_mistakes(config):  # a suite among the paths is broken
         return []
     try:
         path = resolve_suite(settings.default_suite, base=config.rootpath)

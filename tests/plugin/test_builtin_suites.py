@@ -117,8 +117,8 @@ def test_a_suite_that_extends_itself_is_a_readable_collection_error(
 ) -> None:
     pytester.makefile(".yaml", a="mathif:\n  extends: b.yaml\n", b="mathif:\n  extends: a.yaml\n")
     result = pytester.runpytest("a.yaml", "--model=x.jsonl", *run_args)
-    result.stdout.fnmatch_lines(["*a.yaml: extends itself (*a.yaml -> *b.yaml -> *a.yaml)*"])
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stderr.fnmatch_lines(["*a.yaml: extends itself (*a.yaml -> *b.yaml -> *a.yaml)*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
 def test_the_default_suite_is_not_added_when_a_suite_was_collected_or_is_turned_off(

@@ -62,14 +62,24 @@ def test_yaml_files_without_a_mathif_key_are_not_collected(pytester: pytest.Pyte
     result.assert_outcomes(passed=1)
 
 
-def test_a_broken_suite_is_a_collection_error_with_a_readable_message(
+def test_a_broken_suite_is_a_usage_error_with_a_readable_message(
     pytester: pytest.Pytester, suite: Callable[..., Path]
 ) -> None:
     suite("broken", "gates: ['hard_accuracy>=0.4']\n")
     result = pytester.runpytest("--model", "x.jsonl")
-    result.stdout.fnmatch_lines(["*broken.yaml: unknown key mathif.gates; did you mean 'gate'?*"])
-    assert "Traceback" not in result.stdout.str()
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stderr.fnmatch_lines(["*broken.yaml: unknown key mathif.gates; did you mean 'gate'?*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_bad_threshold_in_a_suite_exits_4_before_anything_generates(
+    pytester: pytest.Pytester, suite: Callable[..., Path], store_args: list[str]
+) -> None:
+    suite("wrong", "gate: ['hard_accuracy>=10']\n")
+    result = pytester.runpytest("--model", "x.jsonl", *store_args)
+    result.stderr.fnmatch_lines(["*wrong.yaml: *hard_accuracy>=10*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert not (pytester.path / "store.sqlite").exists()
 
 
 def test_a_suite_selecting_an_unknown_source_names_it(
@@ -77,7 +87,8 @@ def test_a_suite_selecting_an_unknown_source_names_it(
 ) -> None:
     suite("typo", "select:\n  sources: [gsm8kk]\n")
     result = pytester.runpytest("--collect-only")
-    result.stdout.fnmatch_lines(["*'gsm8kk' is not in the data; did you mean 'gsm8k'?*"])
+    result.stderr.fnmatch_lines(["*'gsm8kk' is not in the data; did you mean 'gsm8k'?*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
 def test_running_mathif_cases_without_a_model_is_a_usage_error(

@@ -90,8 +90,8 @@ def test_repeat_constraints_on_prompts_without_constraints_is_refused(
 ) -> None:
     suite("both", UIDS + "constraints: both\nintervention: repeat_constraints\n")
     result = _run(pytester, tiny_thinking_model_dir)
-    assert result.ret != pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*repeat_constraints repeats the constraints*constraints: both*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*repeat_constraints repeats the constraints*constraints: both*"])
 
 
 def test_the_replay_backend_cannot_run_an_intervention(
