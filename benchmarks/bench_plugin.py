@@ -8,8 +8,11 @@ Run: .venv/bin/python benchmarks/bench_plugin.py [--repeat 3]
 left alone); "no bytecode cache" is PYTHONDONTWRITEBYTECODE=1 (this project's CI): pytest then
 cannot cache the assertion-rewritten code of the modules it rewrites (every module of every
 installed pytest plugin's distribution), and re-reads, re-parses, rewrites and compiles them on
-every start. One
-extra run with a probe plugin prints where that time goes, per package.
+every start. One extra run with a probe plugin prints where that time goes, per package.
+
+"pytest floor" runs as many empty test functions through the same pytest and plugins: what
+pytest's start-up and per-test protocol cost before this plugin does anything (the part of the
+overhead that no change to this plugin can remove).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def _run(command: list[str], cwd: Path, cache: bool) -> tuple[float, str]:
     return elapsed, done.stdout
 
 
-def _commands(work: Path, replay: Path) -> dict[str, list[str]]:
+def _commands(work: Path, replay: Path, cases: int) -> dict[str, list[str]]:
     score = [sys.executable, "-c", ENTRY, "score", "--data", str(DATA), "--responses", str(replay)]
     pytest = [sys.executable, "-m", "pytest", str(REPO / "suites" / "full.yaml")]
     pytest += ["--model", str(replay), f"--mathif-data={DATA}", "-q", "-p", "no:cacheprovider"]
@@ -59,11 +62,17 @@ def _commands(work: Path, replay: Path) -> dict[str, list[str]]:
     # The dev venv's hypothesis and anyio plugins import their packages in every session, and pytest
     # rewrites those too: the last variant shows the overhead without them (a user's venv).
     alone = [*pytest, "-p", "no:hypothesispytest", "-p", "no:anyio"]
+    # pytest's own floor: as many empty test functions, the same plugins loaded (mathif idle)
+    floor = work / "test_floor.py"
+    floor.write_text("".join(f"def test_{i}():\n    pass\n\n\n" for i in range(cases)))
+    empty = [sys.executable, "-m", "pytest", str(floor), "-q", "-p", "no:cacheprovider"]
+    empty += [f"--rootdir={work}", "-p", "no:hypothesispytest", "-p", "no:anyio"]
     return {
         "mathif score": score,
         "pytest": pytest,
         "pytest -n 2": [*pytest, "-n", "2"],
         "pytest, test plugins off": alone,
+        "pytest floor: empty tests": empty,
     }
 
 
@@ -84,7 +93,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mathif-bench-"))
     replay = work / "responses.jsonl"
     write_jsonl(responses(samples, len(samples)), replay)
-    commands = _commands(work, replay)
+    commands = _commands(work, replay, len(samples))
     for cache in (True, False):  # fill the store once, and the bytecode caches
         _run(commands["pytest"], work, cache)
     runs: dict[tuple[str, bool], list[float]] = {}
@@ -102,9 +111,11 @@ def main() -> None:
         overhead = best["pytest", cache] / best["mathif score", cache]
         xdist = best["pytest -n 2", cache] / best["pytest", cache]
         alone = best["pytest, test plugins off", cache] / best["mathif score", cache]
+        floor = best["pytest floor: empty tests", cache] / best["mathif score", cache]
         print(
             f"{label} the bytecode cache: pytest / mathif score = {overhead:.2f}x "
-            f"({alone:.2f}x with the test plugins off), pytest -n 2 / pytest = {xdist:.2f}x"
+            f"({alone:.2f}x with the test plugins off), pytest -n 2 / pytest = {xdist:.2f}x; "
+            f"{len(samples)} empty tests alone take {floor:.2f}x mathif score"
         )
     print(_rewrite_breakdown(commands["pytest"], work))
 

@@ -21,6 +21,7 @@ __all__ = ["SESSION_KEY", "SPEC_KEY", "MathIFItem", "SuiteFile", "item_name"]
 
 SPEC_KEY = pytest.StashKey[CaseSpec]()
 SESSION_KEY: pytest.StashKey[Any] = pytest.StashKey()
+_MARKERS_KEY = pytest.StashKey[set[str]]()
 
 
 def item_name(uid: str, constrained: bool, both: bool) -> str:
@@ -126,6 +127,11 @@ class SuiteFile(pytest.File):
 
 def _register_marker(config: pytest.Config, name: str) -> None:
     """Register a data-derived marker so that ``--strict-markers`` accepts it."""
-    line = f"{name}: MathIF samples ({name})"
-    if not any(m.split(":", 1)[0].strip() == name for m in config.getini("markers")):
-        config.addinivalue_line("markers", line)
+    known = config.stash.get(_MARKERS_KEY, None)
+    if known is None:  # the markers declared so far (ini, plugins), looked up once
+        known = config.stash[_MARKERS_KEY] = {
+            m.split(":", 1)[0].split("(", 1)[0].strip() for m in config.getini("markers")
+        }
+    if name not in known:
+        config.addinivalue_line("markers", f"{name}: MathIF samples ({name})")
+        known.add(name)

@@ -131,9 +131,17 @@ class Worker:
 
     def close(self) -> None:
         """Close the pipes (the worker exits on end of input) and reap it."""
+        self.hang_up()
+        self.reap()
+
+    def hang_up(self) -> None:
+        """Close the pipes: the worker exits on end of input (:meth:`reap` waits for it)."""
         for connection in (self._outbox, self._inbox):
             with contextlib.suppress(OSError):
                 connection.close()
+
+    def reap(self) -> None:
+        """Wait for the process to exit (2 s, then kill it)."""
         try:
             self.process.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
@@ -205,6 +213,8 @@ class WorkerSlots:
             workers, self._workers = self._workers, [None] * self.size
         if os.getpid() != self._pid:
             return
-        for worker in workers:
-            if worker is not None:
-                worker.close()
+        running = [worker for worker in workers if worker is not None]
+        for worker in running:  # all told first: they exit in parallel
+            worker.hang_up()
+        for worker in running:
+            worker.reap()

@@ -55,6 +55,24 @@ def test_items_are_selectable_by_source_level_and_constraint(
     assert collected
 
 
+def test_data_markers_are_registered_once_and_pass_strict_markers(
+    pytester: pytest.Pytester, suite: Callable[..., Path]
+) -> None:
+    pytester.makeini("[pytest]\nmarkers =\n    aime: declared by the user\n")
+    pytester.makeconftest(
+        "def pytest_collection_finish(session):\n"
+        "    for line in session.config.getini('markers'):\n"
+        "        print('MARKER', line)\n"
+    )
+    suite()
+    result = pytester.runpytest("--collect-only", "-q", "--strict-markers", "-m", "aime or triple")
+    assert result.ret == pytest.ExitCode.OK
+    assert [line for line in result.outlines if "::" in line]
+    markers = [line.removeprefix("MARKER ") for line in result.outlines if "MARKER" in line]
+    assert [line for line in markers if line.startswith("aime:")] == ["aime: declared by the user"]
+    assert markers.count("triple: MathIF samples (triple)") == 1
+
+
 def test_yaml_files_without_a_mathif_key_are_not_collected(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", ci="on: push\njobs: {}\n")
     pytester.makepyfile("def test_plain():\n    pass\n")
