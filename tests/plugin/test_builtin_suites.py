@@ -112,7 +112,7 @@ def test_a_suite_can_extend_a_built_in_and_replace_its_gate(
     assert result.ret == pytest.ExitCode.OK
 
 
-def test_a_suite_that_extends_itself_is_a_readable_collection_error(
+def test_a_suite_that_extends_itself_is_a_readable_usage_error(
     pytester: pytest.Pytester, run_args: list[str]
 ) -> None:
     pytester.makefile(".yaml", a="mathif:\n  extends: b.yaml\n", b="mathif:\n  extends: a.yaml\n")
