@@ -16,18 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mathif_pytest.errors import MathIFError
+from mathif_pytest.pytest_plugin.option_types import positive_int
 
 __all__ = ["add_parser", "run"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of tokens")
-    return value
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -64,7 +55,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-model-len",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="the engine's context: clamp max_tokens to fit (prompts estimated from above)",
     )
